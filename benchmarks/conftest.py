@@ -1,0 +1,1 @@
+"""Shared fixtures: seeded data generated once per session."""

@@ -1,0 +1,1 @@
+"""Slow, obvious implementations that kernels are checked against."""
