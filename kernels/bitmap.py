@@ -30,10 +30,18 @@ def copy_bits(length, offset, src, out):
         if rem:
             out[nbytes - 1] &= np.uint8((1 << rem) - 1)
         return
-    for i in range(length):
-        j = offset + i
-        if (src[j >> 3] >> (j & 7)) & 1:
-            out[i >> 3] |= np.uint8(1 << (i & 7))
+    # Unaligned: each output byte takes the high bits of one source byte and the low bits of the next.
+    start = offset >> 3
+    r = offset & 7
+    last = src.size - 1
+    for b in range(nbytes):
+        lo = np.uint32(src[start + b]) >> r
+        k = start + b + 1
+        hi = (np.uint32(src[k]) << (8 - r)) if k <= last else np.uint32(0)
+        out[b] = np.uint8((lo | hi) & 0xFF)
+    rem = length & 7
+    if rem:
+        out[nbytes - 1] &= np.uint8((1 << rem) - 1)
 
 
 @kernel

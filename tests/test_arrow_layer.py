@@ -236,3 +236,19 @@ def test_pool_allocated_outputs_wrap_without_copy():
     assert arr.buffers()[1] is out.base or arr.buffers()[1].address == out.base.address
     assert pa.compute.sum(arr).as_py() == 2500.0
     assert len(_arrow.wrap_numeric(_arrow.empty_numeric(0))) == 0
+
+
+@pytest.mark.parametrize("offset", [0, 1, 5, 8, 13, 64, 67])
+@pytest.mark.parametrize("length", [0, 1, 7, 8, 9, 100, 1001])
+def test_copy_bits_matches_reference(offset, length):
+    from mlcore._kernels.bitmap import copy_bits
+
+    rng = np.random.default_rng(offset * 1000 + length)
+    bits = rng.random(offset + length) < 0.6
+    src = np.packbits(bits, bitorder="little")
+    out = np.full((length + 7) // 8, 0xAA, dtype=np.uint8)
+    copy_bits(length, offset, src, out)
+    assert np.array_equal(np.unpackbits(out, bitorder="little", count=length).astype(bool), bits[offset:])
+    # the padding bits of the last byte are zero, as Arrow expects
+    if length % 8:
+        assert out[-1] >> (length % 8) == 0
