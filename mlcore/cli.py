@@ -117,5 +117,87 @@ def demo(out_dir: str | None) -> None:
     click.echo(f"done in {time.perf_counter() - t0:.2f} s")
 
 
+def _is_registry(path: str) -> bool:
+    return os.path.isdir(os.path.join(path, "models")) and os.path.isdir(os.path.join(path, "blobs"))
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, file_okay=False))
+@click.option("--model", "model_name", default=None, help="Model name in the registry (SOURCE is a registry folder).")
+@click.option("--alias", default="production", show_default=True, help="Registry alias to serve and follow.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--batching/--no-batching", default=True, show_default=True, help="Adaptive micro-batching.")
+@click.option("--max-batch-rows", default=512, show_default=True, type=int)
+@click.option("--max-delay-ms", default=0.0, show_default=True, type=float)
+@click.option("--max-body-mb", default=64, show_default=True, type=int)
+@click.option("--log", "log_path", default=None, type=click.Path(dir_okay=False),
+              help="DuckDB file for the prediction log (default: none).")
+@click.option("--poll-s", default=10.0, show_default=True, type=float,
+              help="How often to check the registry alias for a new version (hot swap).")
+def serve(source, model_name, alias, host, port, batching, max_batch_rows, max_delay_ms, max_body_mb, log_path, poll_s):
+    """Serve a bundle (or a registry alias) over HTTP with the Open Inference Protocol."""
+    import threading
+
+    from .deploy.bundle import Bundle
+    from .deploy.registry import Registry
+    from .serve.app import InferenceApp
+    from .serve.predictor import served_model
+    from .serve.server import run
+
+    registry = None
+    if _is_registry(source):
+        registry = Registry(source)
+        if model_name is None:
+            names = registry.models()
+            if len(names) != 1:
+                raise click.BadParameter(f"the registry holds {names}; choose one with --model", param_hint="--model")
+            model_name = names[0]
+        mv = registry.get(model_name, alias)
+        bundle = Bundle.load(mv.path, expected_hash=mv.content_hash)
+        current = {"version": mv.version}
+        sm = served_model(bundle, name=model_name, version=str(mv.version))
+    else:
+        bundle = Bundle.load(source)
+        sm = served_model(bundle, name=model_name)
+    plog = None
+    if log_path:
+        from .serve.predlog import PredictionLog
+
+        plog = PredictionLog(log_path)
+    app = InferenceApp([sm], batching=batching, max_batch_rows=max_batch_rows, max_delay_s=max_delay_ms / 1000,
+                       max_body_bytes=max_body_mb * 1024 * 1024, prediction_log=plog)
+    if registry is not None:
+        def follow():
+            while True:
+                threading.Event().wait(poll_s)
+                try:
+                    mv2 = registry.get(model_name, alias)
+                    if mv2.version != current["version"]:
+                        b2 = Bundle.load(mv2.path, expected_hash=mv2.content_hash)
+                        app.swap(served_model(b2, name=model_name, version=str(mv2.version)))
+                        current["version"] = mv2.version
+                        click.echo(f"swapped {model_name} to version {mv2.version}", err=True)
+                except Exception as exc:  # noqa: BLE001 - keep serving the old version
+                    click.echo(f"hot swap skipped: {exc}", err=True)
+
+        threading.Thread(target=follow, daemon=True, name="mlcore-follow").start()
+    click.echo(f"serving {sm.name} v{sm.version} on http://{host}:{port}/v2/models/{sm.name}", err=True)
+    run(app, host=host, port=port)
+
+
+@main.command()
+@click.argument("bundle", type=click.Path(exists=True, file_okay=False))
+@click.option("--name", required=True, help="Python package (import) name for the wheel, e.g. flights_model.")
+@click.option("--version", "pkg_version", default="1.0.0", show_default=True)
+@click.option("-o", "--out", "out_dir", default="dist", show_default=True, type=click.Path(file_okay=False))
+def package(bundle, name, pkg_version, out_dir):
+    """Build an installable wheel that contains BUNDLE (static deployment)."""
+    from .deploy.package import build_wheel
+
+    path = build_wheel(bundle, out_dir, name=name, version=pkg_version)
+    click.echo(path)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
