@@ -199,5 +199,28 @@ def package(bundle, name, pkg_version, out_dir):
     click.echo(path)
 
 
+@main.command()
+@click.argument("bundle", type=click.Path(exists=True, file_okay=False))
+@click.argument("source")
+@click.option("--into", "target", required=True,
+              help="parquet:DIR, duckdb:FILE:TABLE or postgresql://...#TABLE")
+@click.option("--query", default=None, help="SQL for a database source (or write duckdb:FILE:SQL).")
+@click.option("--batch-size", default=65_536, show_default=True, type=int, help="Rows per partition.")
+@click.option("--run-id", default=None, help="Run id (default: derived from bundle, source and batch size).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True)
+@click.option("--ray-address", default=None, help="Address of an existing Ray cluster (default: start a local one).")
+@click.option("--keep", multiple=True, help="Input column (a key) to copy to the output; repeatable.")
+@click.option("--progress/--no-progress", default=None, help="Progress line (default: when stderr is a terminal).")
+def score(bundle, source, target, query, batch_size, run_id, engine, ray_address, keep, progress):
+    """Score SOURCE with BUNDLE into a database or Parquet dataset, resumably (batch serving)."""
+    from .serve.batch import score as _score
+
+    res = _score(bundle, source, target, query=query, batch_size=batch_size, run_id=run_id, engine=engine,
+                 ray_address=ray_address, progress=progress, keep=list(keep))
+    click.echo(f"run {res.run_id}: {res.rows_scored:,} rows scored, {res.rows_quarantined:,} quarantined, "
+               f"{res.partitions} partitions written, {res.skipped_partitions} already committed; "
+               f"{res.rows_per_s:,.0f} rows/s into {res.target}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
