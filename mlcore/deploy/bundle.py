@@ -18,6 +18,8 @@ import hashlib
 import importlib
 import json
 import os
+import re
+import tempfile
 from typing import Any
 
 import numpy as np
@@ -53,46 +55,67 @@ def _decode_model(comp: Component):
 
 
 def _encode_object(obj) -> Component:
-    """Parts with ``to_arrays()`` (feature plans, profiles) or ``to_dict()``/``to_json()`` (schemas, goals)."""
-    if hasattr(obj, "to_arrays"):
-        manifest, arrays = obj.to_arrays()
-        return Component("arrays", {"manifest": manifest}, dict(arrays))
-    if hasattr(obj, "to_dict"):
+    """Schemas and goals (``to_dict``) as JSON; feature plans and profiles (``save(folder)``) as the
+    exact bytes of the files their own ``save`` writes, rebuilt by their own no-pickle ``load``."""
+    if hasattr(obj, "to_dict") and not hasattr(obj, "save") or type(obj).__name__ in ("Schema", "Goal"):
         return Component("json", {"value": obj.to_dict()}, {})
-    if hasattr(obj, "to_json"):
-        return Component("json", {"value": json.loads(obj.to_json())}, {})
+    if hasattr(obj, "save") and hasattr(type(obj), "load"):
+        with tempfile.TemporaryDirectory(prefix="mlcore-part-") as tmp:
+            obj.save(tmp)
+            texts, arrays, names = {}, {}, {}
+            for i, name in enumerate(sorted(os.listdir(tmp))):
+                full = os.path.join(tmp, name)
+                if not os.path.isfile(full):
+                    raise ArtifactError(f"{type(obj).__name__}.save wrote a folder `{name}`; bundles store flat files")
+                if name.endswith(".json"):
+                    with open(full, encoding="utf-8") as f:
+                        texts[name] = f.read()
+                else:
+                    with open(full, "rb") as f:
+                        arrays[f"file{i}"] = np.frombuffer(f.read(), dtype=np.uint8)
+                    names[f"file{i}"] = name
+        return Component("files", {"texts": texts, "binary_names": names}, arrays)
     if isinstance(obj, (dict, list, str, int, float, bool)) or obj is None:
         return Component("json", {"value": obj}, {})
-    raise ArtifactError(f"cannot store a {type(obj).__name__} in a bundle: it has no to_arrays/to_dict/to_json")
+    raise ArtifactError(f"cannot store a {type(obj).__name__} in a bundle: it has neither to_dict nor save/load")
 
 
-# part name -> (module, attribute) of the class that rebuilds it. The ONLY code a bundle reaches.
-_DECODERS: dict[str, tuple[str, str, str]] = {
-    # part: (module, class, constructor)
-    "plan": ("mlcore.features", "FeaturePlan", "from_arrays"),
-    "schema": ("mlcore.data", "Schema", "from_dict"),
-    "goal": ("mlcore.goals", "Goal", "from_dict"),
-    "reference": ("mlcore.monitor", "Profile", "from_arrays"),
+# part name -> (module, class) that rebuilds it. The ONLY code a bundle can reach besides models.
+_DECODERS: dict[str, tuple[str, str]] = {
+    "plan": ("mlcore.features", "FeaturePlan"),
+    "schema": ("mlcore.data", "Schema"),
+    "goal": ("mlcore.goals", "Goal"),
+    "reference": ("mlcore.monitor", "Profile"),
 }
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
 def _decode_object(part: str, comp: Component):
     if part not in _DECODERS:
         raise ArtifactError(f"manifest.json: unknown bundle part `{part}`")
-    module, cls_name, ctor = _DECODERS[part]
+    module, cls_name = _DECODERS[part]
     try:
         cls = getattr(importlib.import_module(module), cls_name)
     except (ImportError, AttributeError) as exc:
         raise ArtifactError(f"bundle part `{part}` needs {module}.{cls_name}, which this mlcore lacks") from exc
-    if comp.kind == "arrays":
-        return getattr(cls, "from_arrays")(comp.params["manifest"], dict(comp.arrays))
     if comp.kind == "json":
-        value = comp.params.get("value")
-        if ctor == "from_dict" and hasattr(cls, "from_dict"):
-            return cls.from_dict(value)
-        if hasattr(cls, "from_json"):
-            return cls.from_json(json.dumps(value))
-        return cls.from_dict(value)
+        return cls.from_dict(comp.params.get("value"))
+    if comp.kind == "files":
+        texts = comp.params.get("texts") or {}
+        names = comp.params.get("binary_names") or {}
+        with tempfile.TemporaryDirectory(prefix="mlcore-part-") as tmp:
+            for name, text in texts.items():
+                if not _NAME.match(name) or not isinstance(text, str):
+                    raise ArtifactError(f"manifest.json: bad file entry `{name}` in bundle part `{part}`")
+                with open(os.path.join(tmp, name), "w", encoding="utf-8") as f:
+                    f.write(text)
+            for key, arr in comp.arrays.items():
+                name = names.get(key)
+                if name is None or not _NAME.match(name) or arr.dtype != np.uint8:
+                    raise ArtifactError(f"manifest.json: bad file entry `{key}` in bundle part `{part}`")
+                with open(os.path.join(tmp, name), "wb") as f:
+                    f.write(arr.tobytes())
+            return cls.load(tmp)
     raise ArtifactError(f"manifest.json: bundle part `{part}` has unknown kind `{comp.kind}`")
 
 
