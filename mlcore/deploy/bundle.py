@@ -57,7 +57,7 @@ def _decode_model(comp: Component):
 def _encode_object(obj) -> Component:
     """Schemas and goals (``to_dict``) as JSON; feature plans and profiles (``save(folder)``) as the
     exact bytes of the files their own ``save`` writes, rebuilt by their own no-pickle ``load``."""
-    if hasattr(obj, "to_dict") and not hasattr(obj, "save") or type(obj).__name__ in ("Schema", "Goal"):
+    if hasattr(obj, "to_dict") and hasattr(type(obj), "from_dict"):
         return Component("json", {"value": obj.to_dict()}, {})
     if hasattr(obj, "save") and hasattr(type(obj), "load"):
         with tempfile.TemporaryDirectory(prefix="mlcore-part-") as tmp:
