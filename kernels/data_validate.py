@@ -1,0 +1,533 @@
+"""Validation passes for mlcore.data: one compiled pass per column chunk.
+
+Buffer contract (as everywhere): ``values`` / ``offsets`` / ``validity`` are the chunk's *whole*
+buffers, row ``i`` is ``values[offset + i]`` with validity bit ``offset + i``; an empty
+``validity`` means no nulls. ``row_base`` is the chunk's first row in the table, so example row
+numbers are table-wide.
+
+Every pass fills ``counts[k]`` (int64, one slot per problem kind, indices below) and
+``examples[k, :]`` (the first rows where problem ``k`` occurs; the caller fills it with -1) and
+adds, when ``rowhash`` is not empty, a salted hash of each row's value into ``rowhash[row]``.
+Addition commutes, so columns may be hashed in any order or on several threads with separate
+``rowhash`` arrays that are summed afterwards.
+
+Hash sets are open-addressing tables over caller-allocated NumPy arrays (capacity a power of two,
+at least twice the number of keys): ``keys`` (uint64) plus ``used`` (uint8) for numbers, ``slots``
+(int64 row or category index, -1 when empty) for strings, whose bytes are compared on a hit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import kernel
+
+# Problem kinds: the order of the slots in ``counts`` and ``examples``.
+NULL = 0
+NAN = 1
+POSINF = 2
+NEGINF = 3
+BELOW_MIN = 4
+ABOVE_MAX = 5
+UNSEEN = 6
+DUPLICATE = 7
+MISMATCH = 8
+N_KINDS = 9
+
+# Type checks of strings (parse_mode) and of floats (integral).
+PARSE_NONE = 0
+PARSE_INT = 1
+PARSE_FLOAT = 2
+
+_NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
+_NAN_KEY = np.uint64(0x7FF8000000000000)
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+@kernel(inline="always")
+def mix64(x):
+    """splitmix64's finaliser: a bijection on uint64 that spreads every input bit."""
+    z = x
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@kernel(inline="always")
+def hash_bytes(data, start, stop):
+    """FNV-1a over data[start:stop], then mixed."""
+    h = _FNV_OFFSET
+    for p in range(start, stop):
+        h = (h ^ np.uint64(data[p])) * _FNV_PRIME
+    return mix64(h)
+
+
+@kernel(inline="always")
+def _note(counts, examples, k, row):
+    c = counts[k]
+    if c < examples.shape[1]:
+        examples[k, c] = row
+    counts[k] = c + 1
+
+
+@kernel(inline="always")
+def set_insert(keys, used, key):
+    """Insert ``key``; True when it was already there."""
+    mask = np.uint64(keys.size - 1)
+    s = mix64(key) & mask
+    while used[s]:
+        if keys[s] == key:
+            return True
+        s = (s + np.uint64(1)) & mask
+    used[s] = 1
+    keys[s] = key
+    return False
+
+
+@kernel(inline="always")
+def set_contains(keys, used, key):
+    mask = np.uint64(keys.size - 1)
+    s = mix64(key) & mask
+    while used[s]:
+        if keys[s] == key:
+            return True
+        s = (s + np.uint64(1)) & mask
+    return False
+
+
+@kernel
+def build_numeric_set(bits, keys, used):
+    """Insert every value of ``bits`` (already normalised keys, uint64) into the set."""
+    for i in range(bits.size):
+        set_insert(keys, used, np.uint64(bits[i]))
+
+
+@kernel(inline="always")
+def _numeric_key(x, b):
+    # -0.0 and 0.0 are one value; every NaN payload is one value.
+    if x == 0:
+        return np.uint64(0)
+    if x != x:
+        return _NAN_KEY
+    return np.uint64(b)
+
+
+@kernel
+def numeric_keys(length, offset, values, bits, out):
+    """out[i] = the normalised hash key of row i (as numeric_pass keys values)."""
+    v = values[offset:offset + length]
+    b = bits[offset:offset + length]
+    for i in range(length):
+        out[i] = _numeric_key(v[i], b[i])
+
+
+@kernel
+def numeric_pass(length, offset, validity, values, bits, row_base, lo, hi, integral,
+                 cat_keys, cat_used, uniq_keys, uniq_used, rowhash, salt,
+                 counts, examples, minmax, state):
+    """Nulls, NaN, ±inf, finite min/max (into ``minmax``, the values' dtype), rows below ``lo`` /
+    above ``hi``, non-integral floats (when ``integral``), values outside the category set
+    (``cat_keys``, when not empty), repeats (``uniq_keys``, when not empty), and constancy.
+
+    ``bits`` is the values buffer viewed as the same-width integer type (the hash key).
+    ``state`` (int64): [minmax set?, first key seen?, first key, values differ?].
+    """
+    v = values[offset:offset + length]
+    b = bits[offset:offset + length]
+    masked = validity.size != 0
+    check_cats = cat_keys.size != 0
+    check_uniq = uniq_keys.size != 0
+    do_hash = rowhash.size != 0
+    has_mm = state[0] != 0
+    lo_v = minmax[0]
+    hi_v = minmax[1]
+    has_first = state[1] != 0
+    first = np.uint64(state[2])
+    differs = state[3] != 0
+    for i in range(length):
+        r = row_base + i
+        if masked:
+            j = offset + i
+            if not ((validity[j >> 3] >> (j & 7)) & 1):
+                _note(counts, examples, NULL, r)
+                if do_hash:
+                    rowhash[r] += mix64(_NULL_HASH ^ salt)
+                continue
+        x = v[i]
+        key = _numeric_key(x, b[i])
+        if do_hash:
+            rowhash[r] += mix64(key ^ salt)
+        if not differs:
+            if not has_first:
+                has_first = True
+                first = key
+            elif key != first:
+                differs = True
+        if check_uniq:
+            if set_insert(uniq_keys, uniq_used, key):
+                _note(counts, examples, DUPLICATE, r)
+        if check_cats:
+            if not set_contains(cat_keys, cat_used, key):
+                _note(counts, examples, UNSEEN, r)
+        if x != x:
+            _note(counts, examples, NAN, r)
+            continue
+        if x == np.inf:
+            _note(counts, examples, POSINF, r)
+            continue
+        if x == -np.inf:
+            _note(counts, examples, NEGINF, r)
+            continue
+        if not has_mm:
+            lo_v = x
+            hi_v = x
+            has_mm = True
+        else:
+            if x < lo_v:
+                lo_v = x
+            if x > hi_v:
+                hi_v = x
+        f = np.float64(x)
+        if f < lo:
+            _note(counts, examples, BELOW_MIN, r)
+        elif f > hi:
+            _note(counts, examples, ABOVE_MAX, r)
+        if integral and f != np.floor(f):
+            _note(counts, examples, MISMATCH, r)
+    minmax[0] = lo_v
+    minmax[1] = hi_v
+    state[0] = 1 if has_mm else 0
+    state[1] = 1 if has_first else 0
+    state[2] = np.int64(first)
+    state[3] = 1 if differs else 0
+
+
+@kernel(inline="always")
+def _is_space(c):
+    return c == 32 or (9 <= c <= 13)
+
+
+@kernel(inline="always")
+def _lower(c):
+    return c + 32 if 65 <= c <= 90 else c
+
+
+@kernel(inline="always")
+def _word_at(data, p, stop, word):
+    """True when data[p:stop] starts with the lower-case ASCII ``word`` (a uint8 array), any case."""
+    if stop - p < word.size:
+        return False
+    for k in range(word.size):
+        if _lower(data[p + k]) != word[k]:
+            return False
+    return True
+
+
+_INF_WORD = np.frombuffer(b"infinity", dtype=np.uint8).copy()
+
+
+@kernel(inline="always")
+def parses_as(data, start, stop, mode):
+    """True when data[start:stop] is a decimal integer (mode 1) or float (mode 2), as Arrow's
+    CSV reader and ``cast`` accept them: optional surrounding ASCII space, sign, digits with an
+    optional fraction and exponent, or (floats) ``nan``, ``inf``, ``infinity`` in any case.
+    Integers of more than 18 digits are refused (they may not fit int64)."""
+    p = start
+    q = stop
+    while p < q and _is_space(data[p]):
+        p += 1
+    while q > p and _is_space(data[q - 1]):
+        q -= 1
+    if p == q:
+        return False
+    if data[p] == 43 or data[p] == 45:  # + -
+        p += 1
+    if p == q:
+        return False
+    if mode == 2:
+        n = q - p
+        if n == 3 and _lower(data[p]) == 110 and _lower(data[p + 1]) == 97 and _lower(data[p + 2]) == 110:
+            return True
+        if n == 3 and _word_at(data, p, q, _INF_WORD[:3]):
+            return True
+        if n == 8 and _word_at(data, p, q, _INF_WORD):
+            return True
+    nd = 0
+    while p < q and 48 <= data[p] <= 57:
+        p += 1
+        nd += 1
+    if mode == 1:
+        return p == q and 0 < nd <= 18
+    if p < q and data[p] == 46:  # .
+        p += 1
+        while p < q and 48 <= data[p] <= 57:
+            p += 1
+            nd += 1
+    if nd == 0:
+        return False
+    if p < q and (data[p] == 101 or data[p] == 69):  # e E
+        p += 1
+        if p < q and (data[p] == 43 or data[p] == 45):
+            p += 1
+        ne = 0
+        while p < q and 48 <= data[p] <= 57:
+            p += 1
+            ne += 1
+        if ne == 0:
+            return False
+    return p == q
+
+
+@kernel(inline="always")
+def _same_bytes(data_a, a0, a1, data_b, b0, b1):
+    if a1 - a0 != b1 - b0:
+        return False
+    for k in range(a1 - a0):
+        if data_a[a0 + k] != data_b[b0 + k]:
+            return False
+    return True
+
+
+@kernel
+def build_string_set(offsets, data, slots):
+    """slots: hash set of the indices of the strings offsets/data (the category list); a repeated
+    category keeps its first index."""
+    mask = slots.size - 1
+    n = offsets.size - 1
+    for c in range(n):
+        a0 = offsets[c]
+        a1 = offsets[c + 1]
+        s = np.int64(hash_bytes(data, a0, a1) & np.uint64(mask))
+        while slots[s] >= 0:
+            o = slots[s]
+            if _same_bytes(data, offsets[o], offsets[o + 1], data, a0, a1):
+                break
+            s = (s + 1) & mask
+        if slots[s] < 0:
+            slots[s] = c
+
+
+@kernel(inline="always")
+def _string_in_set(slots, cat_offsets, cat_data, data, a0, a1, h):
+    mask = slots.size - 1
+    s = np.int64(h & np.uint64(mask))
+    while slots[s] >= 0:
+        o = slots[s]
+        if _same_bytes(cat_data, cat_offsets[o], cat_offsets[o + 1], data, a0, a1):
+            return True
+        s = (s + 1) & mask
+    return False
+
+
+@kernel
+def string_pass(length, offset, validity, offsets, data, row_base, parse_mode,
+                cat_slots, cat_offsets, cat_data, uniq_slots, rowhash, salt,
+                counts, examples, state):
+    """Nulls, values outside the category set (``cat_slots``, when not empty), repeats
+    (``uniq_slots``, when not empty: the whole column must be this one chunk), strings that do
+    not parse as the declared number type (``parse_mode``), and constancy.
+
+    ``state`` (int64): [first row seen?, first row (chunk-local), values differ?].
+    """
+    masked = validity.size != 0
+    check_cats = cat_slots.size != 0
+    check_uniq = uniq_slots.size != 0
+    do_hash = rowhash.size != 0
+    need_hash = check_cats or check_uniq or do_hash
+    has_first = state[0] != 0
+    first = state[1]
+    differs = state[2] != 0
+    umask = uniq_slots.size - 1
+    for i in range(length):
+        r = row_base + i
+        j = offset + i
+        if masked and not ((validity[j >> 3] >> (j & 7)) & 1):
+            _note(counts, examples, NULL, r)
+            if do_hash:
+                rowhash[r] += mix64(_NULL_HASH ^ salt)
+            continue
+        a0 = offsets[j]
+        a1 = offsets[j + 1]
+        h = np.uint64(0)
+        if need_hash:
+            h = hash_bytes(data, a0, a1)
+        if do_hash:
+            rowhash[r] += mix64(h ^ salt)
+        if not differs:
+            if not has_first:
+                has_first = True
+                first = i
+            else:
+                f = offset + first
+                if not _same_bytes(data, offsets[f], offsets[f + 1], data, a0, a1):
+                    differs = True
+        if check_cats and not _string_in_set(cat_slots, cat_offsets, cat_data, data, a0, a1, h):
+            _note(counts, examples, UNSEEN, r)
+        if check_uniq:
+            s = np.int64(h & np.uint64(umask))
+            dup = False
+            while uniq_slots[s] >= 0:
+                o = offset + uniq_slots[s]
+                if _same_bytes(data, offsets[o], offsets[o + 1], data, a0, a1):
+                    dup = True
+                    break
+                s = (s + 1) & umask
+            if dup:
+                _note(counts, examples, DUPLICATE, r)
+            else:
+                uniq_slots[s] = i
+        if parse_mode != PARSE_NONE and not parses_as(data, a0, a1, parse_mode):
+            _note(counts, examples, MISMATCH, r)
+    state[0] = 1 if has_first else 0
+    state[1] = first
+    state[2] = 1 if differs else 0
+
+
+@kernel
+def string_hashes(length, offset, offsets, data, out):
+    """out[i] = hash of string row i (the hash string_pass uses)."""
+    for i in range(length):
+        j = offset + i
+        out[i] = hash_bytes(data, offsets[j], offsets[j + 1])
+
+
+@kernel
+def parse_flags(length, offset, validity, offsets, data, mode, out):
+    """out[i] = 1 when row i is valid and does not parse as ``mode`` (see ``parses_as``), else 0."""
+    masked = validity.size != 0
+    for i in range(length):
+        j = offset + i
+        out[i] = 0
+        if masked and not ((validity[j >> 3] >> (j & 7)) & 1):
+            continue
+        if not parses_as(data, offsets[j], offsets[j + 1], mode):
+            out[i] = 1
+
+
+@kernel
+def index_pass(length, offset, validity, indices, row_base, canon, unseen, mismatch, entry_hash,
+               seen, check_uniq, rowhash, salt, counts, examples, state):
+    """Dictionary columns: per-entry facts (``canon``: the entry's first equal entry, ``unseen``,
+    ``mismatch`` flags, ``entry_hash``) turned into per-row counts. ``seen[c]`` marks canonical
+    entries met so far (for repeats). ``state`` (int64): [first seen?, first canonical, differ?]."""
+    idx = indices[offset:offset + length]
+    masked = validity.size != 0
+    do_hash = rowhash.size != 0
+    has_first = state[0] != 0
+    first = state[1]
+    differs = state[2] != 0
+    for i in range(length):
+        r = row_base + i
+        if masked:
+            j = offset + i
+            if not ((validity[j >> 3] >> (j & 7)) & 1):
+                _note(counts, examples, NULL, r)
+                if do_hash:
+                    rowhash[r] += mix64(_NULL_HASH ^ salt)
+                continue
+        c = canon[idx[i]]
+        if do_hash:
+            rowhash[r] += mix64(entry_hash[c] ^ salt)
+        if not differs:
+            if not has_first:
+                has_first = True
+                first = c
+            elif c != first:
+                differs = True
+        if unseen[c]:
+            _note(counts, examples, UNSEEN, r)
+        if mismatch[c]:
+            _note(counts, examples, MISMATCH, r)
+        if check_uniq:
+            if seen[c]:
+                _note(counts, examples, DUPLICATE, r)
+            else:
+                seen[c] = 1
+    state[0] = 1 if has_first else 0
+    state[1] = first
+    state[2] = 1 if differs else 0
+
+
+@kernel
+def bool_pass(length, offset, validity, bits, row_base, rowhash, salt, counts, examples, state):
+    """Bool columns: nulls and constancy. ``state`` (int64): [first seen?, first value, differ?]."""
+    masked = validity.size != 0
+    do_hash = rowhash.size != 0
+    has_first = state[0] != 0
+    first = state[1]
+    differs = state[2] != 0
+    for i in range(length):
+        r = row_base + i
+        j = offset + i
+        if masked and not ((validity[j >> 3] >> (j & 7)) & 1):
+            _note(counts, examples, NULL, r)
+            if do_hash:
+                rowhash[r] += mix64(_NULL_HASH ^ salt)
+            continue
+        x = np.int64((bits[j >> 3] >> (j & 7)) & 1)
+        if do_hash:
+            rowhash[r] += mix64(np.uint64(x + 1) ^ salt)
+        if not has_first:
+            has_first = True
+            first = x
+        elif x != first:
+            differs = True
+    state[0] = 1 if has_first else 0
+    state[1] = first
+    state[2] = 1 if differs else 0
+
+
+@kernel
+def hash_repeats(hashes, slots, first_of):
+    """For each row r, first_of[r] = the earlier row with the same hash, or -1; returns the number
+    of rows that repeat an earlier hash. ``slots`` (int64, -1 when empty) is the hash set."""
+    mask = slots.size - 1
+    n = 0
+    for r in range(hashes.size):
+        h = hashes[r]
+        s = np.int64(mix64(h) & np.uint64(mask))
+        first_of[r] = -1
+        while slots[s] >= 0:
+            o = slots[s]
+            if hashes[o] == h:
+                first_of[r] = o
+                n += 1
+                break
+            s = (s + 1) & mask
+        if first_of[r] < 0:
+            slots[s] = r
+    return n
+
+
+@kernel
+def numeric_flags(length, offset, validity, values, lo, hi, integral, out):
+    """Per-row problem bits for repair: 1 null, 2 NaN, 4 +inf, 8 -inf, 16 below ``lo``,
+    32 above ``hi``, 64 non-integral (when ``integral``)."""
+    v = values[offset:offset + length]
+    masked = validity.size != 0
+    for i in range(length):
+        if masked:
+            j = offset + i
+            if not ((validity[j >> 3] >> (j & 7)) & 1):
+                out[i] = 1
+                continue
+        x = v[i]
+        f = np.uint8(0)
+        if x != x:
+            f = 2
+        elif x == np.inf:
+            f = 4
+        elif x == -np.inf:
+            f = 8
+        else:
+            d = np.float64(x)
+            if d < lo:
+                f = 16
+            elif d > hi:
+                f = 32
+            if integral and d != np.floor(d):
+                f |= 64
+        out[i] = f
