@@ -11,10 +11,18 @@ Arrow in, Arrow out: every function accepts what :func:`mlcore._arrow.as_table` 
 - :func:`split`: random, stratified, grouped and time-based splits.
 """
 
+from .io import FORMATS, read, read_batches
+from .join import join, join_asof
+from .repair import IMPUTE_STRATEGIES, RepairReport, RepairResult, repair
 from .schema import ROLES, ColumnSpec, Schema, infer_schema
 from .validate import PROBLEMS, ValidationReport, validate
 
 __all__ = [
+    "FORMATS",
+    "read",
+    "read_batches",
+    "join",
+    "join_asof",
     "ROLES",
     "PROBLEMS",
     "ColumnSpec",
@@ -22,4 +30,8 @@ __all__ = [
     "infer_schema",
     "ValidationReport",
     "validate",
+    "IMPUTE_STRATEGIES",
+    "RepairReport",
+    "RepairResult",
+    "repair",
 ]
