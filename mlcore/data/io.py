@@ -148,6 +148,14 @@ def _duckdb_connect(source):
     return duckdb.connect(s or ":memory:", read_only=s not in ("", ":memory:")), True
 
 
+def _duckdb_relation(con, query: str, params):
+    # A relation streams Arrow without the extra copy that a DB-API cursor result makes.
+    rel = con.sql(query, params=params) if params is not None else con.sql(query)
+    if rel is None:
+        raise ValueError(f"The query returned no result set (was it a statement?): {query[:80]!r}")
+    return rel
+
+
 def _duckdb_call(res, methods, *args):
     """DuckDB renamed its Arrow methods across versions: use the first one this version has."""
     for m in methods:
@@ -253,8 +261,8 @@ def _read_sql(fmt, source, query, params, options) -> pa.Table:
     if fmt == "duckdb":
         con, owned = _duckdb_connect(source)
         try:
-            res = con.execute(query, params) if params is not None else con.execute(query)
-            return _duckdb_call(res, ("to_arrow_table", "fetch_arrow_table", "arrow"))
+            rel = _duckdb_relation(con, query, params)
+            return _duckdb_call(rel, ("to_arrow_table", "arrow"))
         finally:
             if owned:
                 con.close()
@@ -375,8 +383,8 @@ def read_batches(
         raise TypeError(f"Unknown SQL options {sorted(options)}")
     if fmt == "duckdb":
         con, owned = _duckdb_connect(source)
-        res = con.execute(query, params) if params is not None else con.execute(query)
-        reader = _duckdb_call(res, ("to_arrow_reader", "fetch_record_batch"), batch_size)
+        rel = _duckdb_relation(con, query, params)
+        reader = _duckdb_call(rel, ("to_arrow_reader", "fetch_arrow_reader", "record_batch"), batch_size)
         close = con.close if owned else None
         return _BatchStream(reader.schema, rebatch(reader, batch_size), close)
     con, owned = _adbc_connect(source)
