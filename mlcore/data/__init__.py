@@ -15,6 +15,7 @@ from .io import FORMATS, read, read_batches
 from .join import join, join_asof
 from .repair import IMPUTE_STRATEGIES, RepairReport, RepairResult, repair
 from .schema import ROLES, ColumnSpec, Schema, infer_schema
+from .split import SPLIT_METHODS, split, split_indices
 from .validate import PROBLEMS, ValidationReport, validate
 
 __all__ = [
@@ -34,4 +35,7 @@ __all__ = [
     "RepairReport",
     "RepairResult",
     "repair",
+    "SPLIT_METHODS",
+    "split",
+    "split_indices",
 ]
