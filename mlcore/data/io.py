@@ -345,6 +345,8 @@ def read_batches(
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
+        # pre_buffer reads ahead every row group (measured: more memory than the whole table).
+        options.setdefault("pre_buffer", False)
         pf = pq.ParquetFile(_path(source), **options)
         cols = list(columns) if columns else None
         schema = pf.schema_arrow if cols is None else pa.schema([pf.schema_arrow.field(c) for c in cols])
