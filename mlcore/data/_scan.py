@@ -135,11 +135,13 @@ def scan_column(name: str, col: pa.ChunkedArray, spec: ColumnSpec | None, rowhas
     if rel == "mismatch" or kind is None:
         # No value-level check is meaningful: report the column, hash it as its text for the row
         # duplicates, and count its nulls.
-        out.type_problem = f"expected `{declared}`, got `{t}`"
+        if rel == "mismatch":
+            out.type_problem = f"expected `{declared}`, got `{t}`"
         valid = np.asarray(col.is_valid(), dtype=bool) if n else np.zeros(0, dtype=bool)
-        counts[K.MISMATCH] = n - col.null_count
-        rows = np.flatnonzero(valid)[:n_examples]
-        examples[K.MISMATCH, :len(rows)] = rows
+        if rel == "mismatch":
+            counts[K.MISMATCH] = n - col.null_count
+            rows = np.flatnonzero(valid)[:n_examples]
+            examples[K.MISMATCH, :len(rows)] = rows
         counts[K.NULL] = col.null_count
         rows = np.flatnonzero(~valid)[:n_examples]
         examples[K.NULL, :len(rows)] = rows
@@ -150,7 +152,7 @@ def scan_column(name: str, col: pa.ChunkedArray, spec: ColumnSpec | None, rowhas
             except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
                 raise SchemaError(f"Column `{name}` has type `{t}`, which mlcore.data cannot read") from None
             scan_column(name, as_text, None, rowhash, salt, n_examples)
-        out.checked = ("type_mismatch",)
+        out.checked = ("type_mismatch",) if rel == "mismatch" else ()
         return out
     if kind == "dictionary":
         _scan_dictionary(col, spec, rel, declared, rowhash, salt, out)
@@ -360,6 +362,8 @@ def rows_equal(table: pa.Table, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     same = np.ones(len(a), dtype=bool)
     ia, ib = pa.array(a), pa.array(b)
     for col in table.columns:
+        if pat.is_null(col.type):
+            continue
         x, y = col.take(ia), col.take(ib)
         if pat.is_dictionary(x.type):
             x, y = x.cast(x.type.value_type), y.cast(y.type.value_type)

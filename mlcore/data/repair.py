@@ -296,7 +296,8 @@ def _duplicate_key_mask(col: pa.ChunkedArray) -> np.ndarray:
         return out
     if pat.is_dictionary(col.type):
         col = pc.cast(col, col.type.value_type)
-    order = pc.sort_indices(col, null_placement="at_end")  # stable: equal values keep row order
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    order = pc.array_sort_indices(col, null_placement="at_end")  # stable: equal values keep row order
     s = col.take(order)
     eq = pc.equal(s.slice(1), s.slice(0, n - 1))
     if pat.is_floating(col.type):
@@ -320,10 +321,15 @@ def _impute_value(name: str, col: pa.ChunkedArray, strategy: Any, good: np.ndarr
     if pat.is_dictionary(t):
         basis = pc.cast(basis, vt)
     if strategy == "mode":
-        m = pc.mode(basis, n=1)
-        if len(m) == 0:
+        # The most frequent value, the smallest among ties (as scikit-learn's "most_frequent").
+        vc = pc.value_counts(pc.drop_null(basis)) if len(basis) else None
+        if pat.is_floating(vt) and vc is not None:
+            vc = vc.filter(pc.is_finite(vc.field("values")))
+        if vc is None or len(vc) == 0:
             raise ValueError(f"Cannot impute column `{name}` by its mode: it has no valid value")
-        return m.field("mode")[0].cast(vt), f"mode {m.field('mode')[0].as_py()!r}"
+        top = vc.filter(pc.equal(vc.field("counts"), pc.max(vc.field("counts"))))
+        value = pc.min(top.field("values"))
+        return value.cast(vt), f"mode {value.as_py()!r}"
     if not (pat.is_integer(vt) or pat.is_floating(vt)):
         raise SchemaError(f"Impute strategy {strategy!r} needs a numeric column; `{name}` is `{vt}`")
     x = np.asarray(pc.drop_null(pc.cast(basis, pa.float64())), dtype=np.float64) if len(basis) else np.zeros(0)
