@@ -20,7 +20,7 @@ __all__ = ["FORMATS", "read", "read_batches", "rebatch"]
 #: Formats known to :func:`read`, and the file name endings that select them.
 FORMATS = {
     "parquet": (".parquet", ".pq", ".parq"),
-    "csv": (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.bz2", ".csv.zst"),
+    "csv": (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.bz2", ".csv.zst", ".csv.zip"),
     "ipc": (".arrow", ".feather", ".ipc", ".arrows"),
     "duckdb": (".duckdb", ".ddb"),
     "postgresql": (),
@@ -133,6 +133,22 @@ def _path(source) -> str:
     return p
 
 
+def _csv_input(source):
+    """A path for Arrow's CSV reader, or for a ``.zip`` archive holding one CSV file, that member
+    opened as a stream (Arrow decompresses gz/bz2/zst itself but not zip)."""
+    p = _path(source)
+    if not p.lower().endswith(".zip"):
+        return p
+    import zipfile
+
+    zf = zipfile.ZipFile(p)
+    members = [m for m in zf.namelist() if m.lower().endswith((".csv", ".tsv", ".txt"))]
+    if len(members) != 1:
+        zf.close()
+        raise ValueError(f"Expected one CSV file inside {p!r}, found {members}")
+    return zf.open(members[0])
+
+
 def _duckdb_connect(source):
     try:
         import duckdb
@@ -234,7 +250,12 @@ def read(
         if columns is not None:
             options["columns"] = list(columns)
         ro, po, co = _csv_options(dict(options), None)
-        return pacsv.read_csv(_path(source), read_options=ro, parse_options=po, convert_options=co)
+        src = _csv_input(source)
+        try:
+            return pacsv.read_csv(src, read_options=ro, parse_options=po, convert_options=co)
+        finally:
+            if not isinstance(src, str):
+                src.close()
     if fmt == "ipc":
         return _read_ipc(_path(source), columns, options)
     return _read_sql(fmt, source, query, params, options)
@@ -358,8 +379,15 @@ def read_batches(
         if columns is not None:
             options["columns"] = list(columns)
         ro, po, co = _csv_options(dict(options), batch_size)
-        reader = pacsv.open_csv(_path(source), read_options=ro, parse_options=po, convert_options=co)
-        return _BatchStream(reader.schema, rebatch(reader, batch_size), reader.close)
+        src = _csv_input(source)
+        reader = pacsv.open_csv(src, read_options=ro, parse_options=po, convert_options=co)
+
+        def close():
+            reader.close()
+            if not isinstance(src, str):
+                src.close()
+
+        return _BatchStream(reader.schema, rebatch(reader, batch_size), close)
     if fmt == "ipc":
         import pyarrow.ipc as ipc
 
