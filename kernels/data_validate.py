@@ -124,16 +124,96 @@ def numeric_keys(length, offset, values, bits, out):
         out[i] = _numeric_key(v[i], b[i])
 
 
-@kernel
-def numeric_pass(length, offset, validity, values, bits, row_base, lo, hi, integral,
-                 cat_keys, cat_used, uniq_keys, uniq_used, rowhash, salt,
-                 counts, examples, minmax, state):
-    """Nulls, NaN, ±inf, finite min/max (into ``minmax``, the values' dtype), rows below ``lo`` /
-    above ``hi``, non-integral floats (when ``integral``), values outside the category set
-    (``cat_keys``, when not empty), repeats (``uniq_keys``, when not empty), and constancy.
+@kernel(inline="always")
+def unpack_bits(validity, bit0, m, ok):
+    """ok[i] = validity bit (bit0 + i), for i < m: eight rows per bitmap byte (two bytes
+    combined when bit0 is not a multiple of 8)."""
+    sh = bit0 & 7
+    s = bit0 >> 3
+    nb = m >> 3
+    for q in range(nb):
+        lo = np.uint16(validity[s + q])
+        hi = np.uint16(validity[s + q + 1]) if sh else np.uint16(0)
+        byte = ((lo | (hi << np.uint16(8))) >> np.uint16(sh)) & np.uint16(0xFF)
+        for k in range(8):
+            ok[8 * q + k] = (byte >> np.uint16(k)) & np.uint16(1)
+    for i in range(nb * 8, m):
+        j = bit0 + i
+        ok[i] = (validity[j >> 3] >> (j & 7)) & 1
 
-    ``bits`` is the values buffer viewed as the same-width integer type (the hash key).
-    ``state`` (int64): [minmax set?, first key seen?, first key, values differ?].
+
+#: Rows per block of the numeric pass: the validity bits of a block are unpacked into a byte
+#: mask so that the counting loop has no branches and vectorises.
+BLOCK = 2048
+
+
+_LOW63 = np.int64(0x7FFFFFFFFFFFFFFF)
+_TOP = np.int64(-0x8000000000000000)
+KEY_SIGNED = 0
+KEY_FLOAT = 1
+KEY_UNSIGNED = 2
+
+
+@kernel(inline="always")
+def order_key(b, key_kind):
+    """An int64 whose signed order is the value order: the value itself (signed integers), the
+    sign bit flipped (uint64), or for float bits (sign-extended to int64) the magnitude bits
+    flipped when negative. Its own inverse."""
+    if key_kind == KEY_FLOAT:
+        return b ^ ((b >> 63) & _LOW63)
+    if key_kind == KEY_UNSIGNED:
+        return b ^ _TOP
+    return b
+
+
+@kernel
+def _count_block(vb, bb, ok, m, lo, hi, integral, key_kind, kmn, kmx):
+    """The branch-free counting loop of numeric_pass over one block, with min/max over order
+    keys (integer min/max vectorises; a float compare-select reduction does not, measured
+    2.9 vs 1.1 ms per 1M rows). Its own function: inside the larger one LLVM did not vectorise."""
+    n_valid = 0
+    n_nan = 0
+    n_pinf = 0
+    n_ninf = 0
+    n_below = 0
+    n_above = 0
+    n_frac = 0
+    big = _LOW63
+    small = _TOP
+    for i in range(m):
+        f = np.float64(vb[i])
+        valid = ok[i] != 0
+        isnan = f != f
+        ispinf = f == np.inf
+        isninf = f == -np.inf
+        fin = valid & ~(isnan | ispinf | isninf)
+        n_valid += valid
+        n_nan += valid & isnan
+        n_pinf += valid & ispinf
+        n_ninf += valid & isninf
+        n_below += fin & (f < lo)
+        n_above += fin & (f > hi)
+        if integral:
+            n_frac += fin & (f != np.floor(f))
+        k = order_key(np.int64(bb[i]), key_kind)
+        kmn = min(kmn, k if fin else big)
+        kmx = max(kmx, k if fin else small)
+    return n_valid, n_nan, n_pinf, n_ninf, n_below, n_above, n_frac, kmn, kmx
+
+
+@kernel
+def numeric_pass(length, offset, validity, values, bits, key_kind, row_base, lo, hi, integral,
+                 cat_keys, cat_used, uniq_keys, uniq_used, rowhash, salt,
+                 counts, examples, minmax, scratch):
+    """Nulls, NaN, ±inf, finite min/max (as order keys, see ``order_key``, folded into the int64
+    ``minmax``, which the caller starts at [int64 max, int64 min]), rows below ``lo`` / above ``hi`` (finite values),
+    non-integral finite values (when ``integral``), values outside the category set
+    (``cat_keys``, when not empty) and repeats (``uniq_keys``, when not empty).
+
+    ``bits`` is the values buffer viewed as the same-width integer type (the hash key);
+    ``scratch`` is a uint8 work array of at least BLOCK bytes. Per block of rows: a branch-free
+    counting loop, then, only while some problem still lacks examples, a second loop over the
+    block to record them; hashing (categories, repeats, row hashes) runs in its own loop.
     """
     v = values[offset:offset + length]
     b = bits[offset:offset + length]
@@ -141,68 +221,74 @@ def numeric_pass(length, offset, validity, values, bits, row_base, lo, hi, integ
     check_cats = cat_keys.size != 0
     check_uniq = uniq_keys.size != 0
     do_hash = rowhash.size != 0
-    has_mm = state[0] != 0
-    lo_v = minmax[0]
-    hi_v = minmax[1]
-    has_first = state[1] != 0
-    first = np.uint64(state[2])
-    differs = state[3] != 0
-    for i in range(length):
-        r = row_base + i
+    hashing = check_cats or check_uniq or do_hash
+    k_max = examples.shape[1]
+    mn = minmax[0]
+    mx = minmax[1]
+    bc = np.zeros(N_KINDS, dtype=np.int64)
+    for b0 in range(0, length, BLOCK):
+        m = min(BLOCK, length - b0)
+        ok = scratch[:m]
         if masked:
-            j = offset + i
-            if not ((validity[j >> 3] >> (j & 7)) & 1):
-                _note(counts, examples, NULL, r)
-                if do_hash:
-                    rowhash[r] += mix64(_NULL_HASH ^ salt)
-                continue
-        x = v[i]
-        key = _numeric_key(x, b[i])
-        if do_hash:
-            rowhash[r] += mix64(key ^ salt)
-        if not differs:
-            if not has_first:
-                has_first = True
-                first = key
-            elif key != first:
-                differs = True
-        if check_uniq:
-            if set_insert(uniq_keys, uniq_used, key):
-                _note(counts, examples, DUPLICATE, r)
-        if check_cats:
-            if not set_contains(cat_keys, cat_used, key):
-                _note(counts, examples, UNSEEN, r)
-        if x != x:
-            _note(counts, examples, NAN, r)
-            continue
-        if x == np.inf:
-            _note(counts, examples, POSINF, r)
-            continue
-        if x == -np.inf:
-            _note(counts, examples, NEGINF, r)
-            continue
-        if not has_mm:
-            lo_v = x
-            hi_v = x
-            has_mm = True
+            unpack_bits(validity, offset + b0, m, ok)
         else:
-            if x < lo_v:
-                lo_v = x
-            if x > hi_v:
-                hi_v = x
-        f = np.float64(x)
-        if f < lo:
-            _note(counts, examples, BELOW_MIN, r)
-        elif f > hi:
-            _note(counts, examples, ABOVE_MAX, r)
-        if integral and f != np.floor(f):
-            _note(counts, examples, MISMATCH, r)
-    minmax[0] = lo_v
-    minmax[1] = hi_v
-    state[0] = 1 if has_mm else 0
-    state[1] = 1 if has_first else 0
-    state[2] = np.int64(first)
-    state[3] = 1 if differs else 0
+            ok[:] = 1
+        vb = v[b0:b0 + m]
+        n_valid, n_nan, n_pinf, n_ninf, n_below, n_above, n_frac, mn, mx = _count_block(
+            vb, b[b0:b0 + m], ok, m, lo, hi, integral, key_kind, mn, mx)
+        bc[NULL] = m - n_valid
+        bc[NAN] = n_nan
+        bc[POSINF] = n_pinf
+        bc[NEGINF] = n_ninf
+        bc[BELOW_MIN] = n_below
+        bc[ABOVE_MAX] = n_above
+        bc[MISMATCH] = n_frac
+        need = False
+        for k in range(N_KINDS):
+            if bc[k] != 0 and counts[k] < k_max:
+                need = True
+        if need:
+            for i in range(m):
+                r = row_base + b0 + i
+                if ok[i] == 0:
+                    _note(counts, examples, NULL, r)
+                    continue
+                f = np.float64(vb[i])
+                if f != f:
+                    _note(counts, examples, NAN, r)
+                elif f == np.inf:
+                    _note(counts, examples, POSINF, r)
+                elif f == -np.inf:
+                    _note(counts, examples, NEGINF, r)
+                else:
+                    if f < lo:
+                        _note(counts, examples, BELOW_MIN, r)
+                    elif f > hi:
+                        _note(counts, examples, ABOVE_MAX, r)
+                    if integral and f != np.floor(f):
+                        _note(counts, examples, MISMATCH, r)
+        else:
+            for k in range(N_KINDS):
+                counts[k] += bc[k]
+        if hashing:
+            bb = b[b0:b0 + m]
+            for i in range(m):
+                r = row_base + b0 + i
+                if ok[i] == 0:
+                    if do_hash:
+                        rowhash[r] += mix64(_NULL_HASH ^ salt)
+                    continue
+                key = _numeric_key(vb[i], bb[i])
+                if do_hash:
+                    rowhash[r] += mix64(key ^ salt)
+                if check_uniq:
+                    if set_insert(uniq_keys, uniq_used, key):
+                        _note(counts, examples, DUPLICATE, r)
+                if check_cats:
+                    if not set_contains(cat_keys, cat_used, key):
+                        _note(counts, examples, UNSEEN, r)
+    minmax[0] = mn
+    minmax[1] = mx
 
 
 @kernel(inline="always")

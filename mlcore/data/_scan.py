@@ -194,19 +194,37 @@ def _scan_numeric(col, spec, rel, declared, rowhash, salt, out: ColumnScan):
         checked += ["below_min", "above_max"]
     if integral:
         checked.append("type_mismatch")
-    minmax = np.zeros(2, dtype=dtype)
-    state = np.zeros(4, dtype=np.int64)
+    key_kind = K.KEY_FLOAT if dtype.kind == "f" else (K.KEY_UNSIGNED if dtype == np.uint64 else K.KEY_SIGNED)
+    minmax = np.array([np.iinfo(np.int64).max, np.iinfo(np.int64).min], dtype=np.int64)
+    scratch = np.empty(K.BLOCK, dtype=np.uint8)
     base = 0
     for v in views:
         if v.length:
-            K.numeric_pass(v.length, v.offset, v.validity, v.values, _bits_dtype(v.values), base, lo, hi,
+            K.numeric_pass(v.length, v.offset, v.validity, v.values, _bits_dtype(v.values), key_kind, base, lo, hi,
                            integral, cat_k, cat_u, uniq_k, uniq_u, rowhash, salt, out.counts, out.examples,
-                           minmax, state)
+                           minmax, scratch)
         base += v.length
-    if state[0]:
+    minmax = _from_order_keys(minmax, dtype)
+    n_valid = len(col) - out.count("null")
+    n_nan, n_pinf, n_ninf = out.count("nan"), out.count("posinf"), out.count("neginf")
+    n_finite = n_valid - n_nan - n_pinf - n_ninf
+    if n_finite:
         out.min, out.max = minmax[0].item(), minmax[1].item()
-    out.constant = bool(state[1]) and not state[3]
+    # Constant: one kind of valid value only, and one finite value when finite (-0.0 == 0.0).
+    kinds_present = sum(1 for c in (n_nan, n_pinf, n_ninf, n_finite) if c)
+    out.constant = kinds_present == 1 and (n_finite == 0 or minmax[0] == minmax[1])
     out.checked = tuple(checked)
+
+
+def _from_order_keys(keys: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Invert kernels.data_validate.order_key: int64 order keys back to values of ``dtype``."""
+    k = keys.astype(np.int64)
+    if dtype.kind == "f":
+        b = k ^ ((k >> 63) & np.int64(0x7FFFFFFFFFFFFFFF))
+        return b.astype({4: np.int32, 8: np.int64}[dtype.itemsize]).view(dtype)
+    if dtype == np.uint64:
+        return (k ^ np.int64(-0x8000000000000000)).view(np.uint64)
+    return k.astype(dtype)
 
 
 def _scan_string(col, spec, rel, declared, rowhash, salt, out: ColumnScan):
