@@ -57,8 +57,36 @@ def mix64(x):
 
 
 @kernel(inline="always")
+def pack_short(data, start, stop):
+    """The bytes data[start:stop] (at most 8) as a little-endian uint64: eight fixed loads and a
+    mask where the buffer allows (no loop of unknown length), else byte by byte."""
+    n = stop - start
+    if start + 8 <= data.size:
+        w = (np.uint64(data[start]) | (np.uint64(data[start + 1]) << np.uint64(8))
+             | (np.uint64(data[start + 2]) << np.uint64(16)) | (np.uint64(data[start + 3]) << np.uint64(24))
+             | (np.uint64(data[start + 4]) << np.uint64(32)) | (np.uint64(data[start + 5]) << np.uint64(40))
+             | (np.uint64(data[start + 6]) << np.uint64(48)) | (np.uint64(data[start + 7]) << np.uint64(56)))
+        if n >= 8:
+            return w
+        return w & ((np.uint64(1) << np.uint64(8 * n)) - np.uint64(1))
+    pk = np.uint64(0)
+    for p in range(start, stop):
+        pk |= np.uint64(data[p]) << np.uint64(8 * (p - start))
+    return pk
+
+
+@kernel(inline="always")
+def _short_hash(pk, n):
+    return mix64(pk ^ (np.uint64(n + 1) * _M1))
+
+
+@kernel(inline="always")
 def hash_bytes(data, start, stop):
-    """FNV-1a over data[start:stop], then mixed."""
+    """Hash of data[start:stop]: strings of up to 8 bytes packed into one word with their
+    length (no byte loop of multiplies), longer ones by FNV-1a; then mixed."""
+    n = stop - start
+    if n <= 8:
+        return _short_hash(pack_short(data, start, stop), n)
     h = _FNV_OFFSET
     for p in range(start, stop):
         h = (h ^ np.uint64(data[p])) * _FNV_PRIME
@@ -397,20 +425,37 @@ def build_string_set(offsets, data, slots):
 
 
 @kernel(inline="always")
-def _string_in_set(slots, cat_offsets, cat_data, data, a0, a1, h):
+def _string_in_set(slots, cat_offsets, cat_data, cat_packed, data, a0, a1, h, pk):
     mask = slots.size - 1
     s = np.int64(h & np.uint64(mask))
+    n = a1 - a0
+    short = n <= 8
     while slots[s] >= 0:
         o = slots[s]
-        if _same_bytes(cat_data, cat_offsets[o], cat_offsets[o + 1], data, a0, a1):
-            return True
+        c0 = cat_offsets[o]
+        c1 = cat_offsets[o + 1]
+        if c1 - c0 == n:
+            if short:
+                if cat_packed[o] == pk:
+                    return True
+            elif _same_bytes(cat_data, c0, c1, data, a0, a1):
+                return True
         s = (s + 1) & mask
     return False
 
 
 @kernel
+def pack_strings(offsets, data, out):
+    """out[c] = pack_short of string c when it has at most 8 bytes (else 0)."""
+    for c in range(offsets.size - 1):
+        a0 = offsets[c]
+        a1 = offsets[c + 1]
+        out[c] = pack_short(data, a0, a1) if a1 - a0 <= 8 else np.uint64(0)
+
+
+@kernel
 def string_pass(length, offset, validity, offsets, data, row_base, parse_mode,
-                cat_slots, cat_offsets, cat_data, uniq_slots, rowhash, salt,
+                cat_slots, cat_offsets, cat_data, cat_packed, uniq_slots, rowhash, salt,
                 counts, examples, state):
     """Nulls, values outside the category set (``cat_slots``, when not empty), repeats
     (``uniq_slots``, when not empty: the whole column must be this one chunk), strings that do
@@ -435,11 +480,16 @@ def string_pass(length, offset, validity, offsets, data, row_base, parse_mode,
             if do_hash:
                 rowhash[r] += mix64(_NULL_HASH ^ salt)
             continue
-        a0 = offsets[j]
-        a1 = offsets[j + 1]
+        a0 = np.int64(offsets[j])
+        a1 = np.int64(offsets[j + 1])
         h = np.uint64(0)
+        pk = np.uint64(0)
         if need_hash:
-            h = hash_bytes(data, a0, a1)
+            if a1 - a0 <= 8:
+                pk = pack_short(data, a0, a1)
+                h = _short_hash(pk, a1 - a0)
+            else:
+                h = hash_bytes(data, a0, a1)
         if do_hash:
             rowhash[r] += mix64(h ^ salt)
         if not differs:
@@ -450,7 +500,7 @@ def string_pass(length, offset, validity, offsets, data, row_base, parse_mode,
                 f = offset + first
                 if not _same_bytes(data, offsets[f], offsets[f + 1], data, a0, a1):
                     differs = True
-        if check_cats and not _string_in_set(cat_slots, cat_offsets, cat_data, data, a0, a1, h):
+        if check_cats and not _string_in_set(cat_slots, cat_offsets, cat_data, cat_packed, data, a0, a1, h, pk):
             _note(counts, examples, UNSEEN, r)
         if check_uniq:
             s = np.int64(h & np.uint64(umask))

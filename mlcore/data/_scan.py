@@ -113,12 +113,14 @@ def _numeric_set(spec: ColumnSpec, dtype: np.dtype) -> tuple[np.ndarray, np.ndar
     return tk, tu
 
 
-def _string_set(categories: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _string_set(categories: list) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     cats = pa.array([str(c) for c in categories if c is not None], type=pa.large_string())
     offs, data = _string_buffers(cats)
     slots = np.full(_capacity(len(cats)), -1, dtype=np.int64)
     K.build_string_set(offs, data, slots)
-    return slots, offs, data
+    packed = np.zeros(max(len(cats), 1), dtype=np.uint64)
+    K.pack_strings(offs, data, packed)
+    return slots, offs, data, packed
 
 
 def scan_column(name: str, col: pa.ChunkedArray, spec: ColumnSpec | None, rowhash: np.ndarray,
@@ -233,9 +235,9 @@ def _scan_string(col, spec, rel, declared, rowhash, salt, out: ColumnScan):
     if rel == "parse":
         parse_mode = K.PARSE_INT if pat.is_integer(declared) else K.PARSE_FLOAT
         checked.append("type_mismatch")
-    cat_slots, cat_offs, cat_data = _EMPTY_I64, _EMPTY_I64, _EMPTY_U8
+    cat_slots, cat_offs, cat_data, cat_packed = _EMPTY_I64, _EMPTY_I64, _EMPTY_U8, _EMPTY_U64
     if spec is not None and spec.categories is not None:
-        cat_slots, cat_offs, cat_data = _string_set(spec.categories)
+        cat_slots, cat_offs, cat_data, cat_packed = _string_set(spec.categories)
         checked.append("unseen_category")
     unique = spec is not None and spec.unique
     if unique:
@@ -251,7 +253,7 @@ def _scan_string(col, spec, rel, declared, rowhash, salt, out: ColumnScan):
             uniq = np.full(_capacity(v.length), -1, dtype=np.int64) if unique else _EMPTY_I64
             state = np.zeros(3, dtype=np.int64)
             K.string_pass(v.length, v.offset, v.validity, v.offsets, v.values, base, parse_mode,
-                          cat_slots, cat_offs, cat_data, uniq, rowhash, salt, out.counts, out.examples, state)
+                          cat_slots, cat_offs, cat_data, cat_packed, uniq, rowhash, salt, out.counts, out.examples, state)
             differs |= bool(state[2])
             if state[0]:
                 firsts.append(c[int(state[1])].as_py())
@@ -283,9 +285,9 @@ def _scan_dictionary(col, spec, rel, declared, rowhash, salt, out: ColumnScan):
     if rel == "parse":
         parse_mode = K.PARSE_INT if pat.is_integer(declared) else K.PARSE_FLOAT
         checked.append("type_mismatch")
-    cat_slots, cat_offs, cat_data = _EMPTY_I64, _EMPTY_I64, _EMPTY_U8
+    cat_slots, cat_offs, cat_data, cat_packed = _EMPTY_I64, _EMPTY_I64, _EMPTY_U8, _EMPTY_U64
     if spec is not None and spec.categories is not None:
-        cat_slots, cat_offs, cat_data = _string_set(spec.categories)
+        cat_slots, cat_offs, cat_data, cat_packed = _string_set(spec.categories)
         checked.append("unseen_category")
     unseen = np.zeros(max(m, 1), dtype=np.uint8)
     mismatch = np.zeros(max(m, 1), dtype=np.uint8)
@@ -294,7 +296,8 @@ def _scan_dictionary(col, spec, rel, declared, rowhash, salt, out: ColumnScan):
         u = pc.cast(uniq, pa.large_string())
         uv = _arrow.chunk_view(u)
         K.string_pass(uv.length, uv.offset, uv.validity, uv.offsets, uv.values, 0, parse_mode, cat_slots,
-                      cat_offs, cat_data, _EMPTY_I64, _EMPTY_U64, np.uint64(0), ecounts, eex, np.zeros(3, np.int64))
+                      cat_offs, cat_data, cat_packed, _EMPTY_I64, _EMPTY_U64, np.uint64(0), ecounts, eex,
+                      np.zeros(3, np.int64))
         unseen[eex[K.UNSEEN][eex[K.UNSEEN] >= 0]] = 1
         mismatch[eex[K.MISMATCH][eex[K.MISMATCH] >= 0]] = 1
         K.string_hashes(uv.length, uv.offset, uv.offsets, uv.values, entry_hash)
