@@ -471,6 +471,13 @@ def string_pass(length, offset, validity, offsets, data, row_base, parse_mode,
     has_first = state[0] != 0
     first = state[1]
     differs = state[2] != 0
+    first_len = np.int64(-1)
+    first_pk = np.uint64(0)
+    if has_first:
+        f0 = offset + first
+        first_len = np.int64(offsets[f0 + 1]) - np.int64(offsets[f0])
+        if first_len <= 8:
+            first_pk = pack_short(data, np.int64(offsets[f0]), np.int64(offsets[f0 + 1]))
     umask = uniq_slots.size - 1
     for i in range(length):
         r = row_base + i
@@ -496,10 +503,15 @@ def string_pass(length, offset, validity, offsets, data, row_base, parse_mode,
             if not has_first:
                 has_first = True
                 first = i
+                first_len = a1 - a0
+                first_pk = pack_short(data, a0, a1) if first_len <= 8 else np.uint64(0)
+            elif a1 - a0 != first_len:
+                differs = True
+            elif first_len <= 8:
+                differs = (pk if need_hash else pack_short(data, a0, a1)) != first_pk
             else:
                 f = offset + first
-                if not _same_bytes(data, offsets[f], offsets[f + 1], data, a0, a1):
-                    differs = True
+                differs = not _same_bytes(data, offsets[f], offsets[f + 1], data, a0, a1)
         if check_cats and not _string_in_set(cat_slots, cat_offsets, cat_data, cat_packed, data, a0, a1, h, pk):
             _note(counts, examples, UNSEEN, r)
         if check_uniq:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.types as pat
@@ -149,12 +150,12 @@ def _report(table: pa.Table, schema: Schema, scan: TableScan, k: int) -> Validat
     n = table.num_rows
     rows: list[dict] = []
 
+    lookup: dict[int, Any] = {}  # example row -> value, of the column being reported (one take each)
+
     def add(column, problem, count, ex_rows=(), values=None, detail=""):
         ex_rows = [int(r) for r in ex_rows if r >= 0][:k]
         if values is None:
-            values = []
-            if ex_rows and column in table.column_names:
-                values = [_show(v) for v in table.column(column).take(pa.array(ex_rows, pa.int64())).to_pylist()]
+            values = [_show(lookup[r]) for r in ex_rows]
         rows.append(dict(column=column, problem=problem, count=int(count), examples=values, rows=ex_rows,
                          detail=detail))
 
@@ -167,6 +168,10 @@ def _report(table: pa.Table, schema: Schema, scan: TableScan, k: int) -> Validat
     for name in table.column_names:
         cs = scan.columns[name]
         spec = schema[name] if name in schema else None
+        wanted = np.unique(cs.examples[cs.examples >= 0])
+        lookup.clear()
+        if wanted.size:
+            lookup.update(zip(wanted.tolist(), table.column(name).take(pa.array(wanted)).to_pylist()))
         c = {kind: cs.count(kind) for kind in KINDS}
         ex = {kind: cs.examples[KINDS.index(kind)] for kind in KINDS}
         if spec is None:
