@@ -62,10 +62,15 @@ def pack_short(data, start, stop):
     mask where the buffer allows (no loop of unknown length), else byte by byte."""
     n = stop - start
     if start + 8 <= data.size:
-        w = (np.uint64(data[start]) | (np.uint64(data[start + 1]) << np.uint64(8))
-             | (np.uint64(data[start + 2]) << np.uint64(16)) | (np.uint64(data[start + 3]) << np.uint64(24))
-             | (np.uint64(data[start + 4]) << np.uint64(32)) | (np.uint64(data[start + 5]) << np.uint64(40))
-             | (np.uint64(data[start + 6]) << np.uint64(48)) | (np.uint64(data[start + 7]) << np.uint64(56)))
+        # unsigned indices: Numba adds negative-index wraparound code to every signed one
+        u = np.uint64(start)
+        w = (np.uint64(data[u]) | (np.uint64(data[u + np.uint64(1)]) << np.uint64(8))
+             | (np.uint64(data[u + np.uint64(2)]) << np.uint64(16))
+             | (np.uint64(data[u + np.uint64(3)]) << np.uint64(24))
+             | (np.uint64(data[u + np.uint64(4)]) << np.uint64(32))
+             | (np.uint64(data[u + np.uint64(5)]) << np.uint64(40))
+             | (np.uint64(data[u + np.uint64(6)]) << np.uint64(48))
+             | (np.uint64(data[u + np.uint64(7)]) << np.uint64(56)))
         if n >= 8:
             return w
         return w & ((np.uint64(1) << np.uint64(8 * n)) - np.uint64(1))
@@ -426,21 +431,21 @@ def build_string_set(offsets, data, slots):
 
 @kernel(inline="always")
 def _string_in_set(slots, cat_offsets, cat_data, cat_packed, data, a0, a1, h, pk):
-    mask = slots.size - 1
-    s = np.int64(h & np.uint64(mask))
+    mask = np.uint64(slots.size - 1)
+    s = h & mask
     n = a1 - a0
     short = n <= 8
     while slots[s] >= 0:
-        o = slots[s]
+        o = np.uint64(slots[s])
         c0 = cat_offsets[o]
-        c1 = cat_offsets[o + 1]
+        c1 = cat_offsets[o + np.uint64(1)]
         if c1 - c0 == n:
             if short:
                 if cat_packed[o] == pk:
                     return True
             elif _same_bytes(cat_data, c0, c1, data, a0, a1):
                 return True
-        s = (s + 1) & mask
+        s = (s + np.uint64(1)) & mask
     return False
 
 
@@ -487,8 +492,9 @@ def string_pass(length, offset, validity, offsets, data, row_base, parse_mode,
             if do_hash:
                 rowhash[r] += mix64(_NULL_HASH ^ salt)
             continue
-        a0 = np.int64(offsets[j])
-        a1 = np.int64(offsets[j + 1])
+        uj = np.uint64(j)
+        a0 = np.int64(offsets[uj])
+        a1 = np.int64(offsets[uj + np.uint64(1)])
         h = np.uint64(0)
         pk = np.uint64(0)
         if need_hash:

@@ -19,7 +19,6 @@ import pyarrow.types as pat
 
 from .. import _arrow
 from .._kernels import data_validate as K
-from .._kernels._jit import parallel_section  # noqa: F401  (kernels here are serial; kept for symmetry)
 from ..errors import SchemaError
 from .schema import ColumnSpec, _bound_number
 

@@ -125,7 +125,7 @@ def test_duckdb_file_and_connection(tmp_path, sample, files):
 
 
 def test_postgres_through_adbc(postgres_server, sample):
-    import adbc_driver_postgresql.dbapi as pg
+    pg = pytest.importorskip("adbc_driver_postgresql.dbapi", reason="the `db` extra (ADBC PostgreSQL) is not installed")
 
     with pg.connect(postgres_server) as con:
         with con.cursor() as cur:
@@ -144,6 +144,7 @@ def test_postgres_through_adbc(postgres_server, sample):
 
 
 def test_postgres_fixture_gives_a_fresh_server(postgres_server):
+    pytest.importorskip("adbc_driver_postgresql.dbapi", reason="the `db` extra (ADBC PostgreSQL) is not installed")
     t = read(postgres_server, query="SELECT current_setting('listen_addresses') AS a, version() AS v")
     assert t.column("a").to_pylist() == ["127.0.0.1"]
     assert "PostgreSQL" in t.column("v")[0].as_py()
