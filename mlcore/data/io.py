@@ -258,7 +258,8 @@ def read(
                 src.close()
     if fmt == "ipc":
         return _read_ipc(_path(source), columns, options)
-    return _read_sql(fmt, source, query, params, options)
+    table = _read_sql(fmt, source, query, params, options)
+    return table.select(list(columns)) if columns else table
 
 
 def _read_ipc(path: str, columns, options) -> pa.Table:
@@ -416,7 +417,7 @@ def read_batches(
         rel = _duckdb_relation(con, query, params)
         reader = _duckdb_call(rel, ("to_arrow_reader", "fetch_arrow_reader", "record_batch"), batch_size)
         close = con.close if owned else None
-        return _BatchStream(reader.schema, rebatch(reader, batch_size), close)
+        return _select_stream(_BatchStream(reader.schema, rebatch(reader, batch_size), close), columns)
     con, owned = _adbc_connect(source)
     cur = con.cursor()
     cur.execute(query, params)
@@ -427,4 +428,12 @@ def read_batches(
         if owned:
             con.close()
 
-    return _BatchStream(reader.schema, rebatch(reader, batch_size), close)
+    return _select_stream(_BatchStream(reader.schema, rebatch(reader, batch_size), close), columns)
+
+
+def _select_stream(stream: _BatchStream, columns) -> _BatchStream:
+    if not columns:
+        return stream
+    cols = list(columns)
+    schema = pa.schema([stream.schema.field(c) for c in cols])
+    return _BatchStream(schema, (b.select(cols) for b in stream), stream.close)

@@ -182,3 +182,11 @@ def test_timestamp_round_trip_through_duckdb(sample):
     assert got.column("t").to_pylist()[1] == dt.datetime(1970, 1, 1, 1, tzinfo=dt.timezone.utc)
     con.close()
 
+
+
+def test_sql_sources_select_columns(tmp_path):
+    q = "SELECT range AS a, range * 2 AS b FROM range(5)"
+    assert read(":memory:", query=q, columns=["b"]).column_names == ["b"]
+    stream = read_batches(":memory:", query=q, columns=["b"], batch_size=2)
+    assert stream.schema.names == ["b"]
+    assert [b.column(0).to_pylist() for b in stream] == [[0, 2], [4, 6], [8]]
