@@ -166,3 +166,12 @@ def test_duplicate_column_names_are_an_error():
     t = pa.Table.from_arrays([pa.array([1]), pa.array([2])], names=["a", "a"])
     with pytest.raises(SchemaError, match=r"repeated: \['a'\]"):
         validate(t, Schema([ColumnSpec("a", "int64")]))
+
+
+def test_columns_of_unreadable_types_are_reported_not_crashed_on():
+    t = pa.table({"a": [1, 1, 1], "l": pa.array([[1], [1], [2]])})
+    r = validate(t, Schema([ColumnSpec("a", "int64")]))
+    assert r.count("l", "unexpected_column") == 3
+    assert r.count("*", "duplicate_row") == 1  # rows 0 and 1; row 2 differs only in the list
+    r = validate(t, Schema([ColumnSpec("a", "int64"), ColumnSpec("l", "string")]))
+    assert r.count("l", "type_mismatch") == 3
