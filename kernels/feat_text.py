@@ -1,0 +1,386 @@
+"""Tokenise Arrow string buffers and count tokens into CSR rows, in one pass over the UTF-8 bytes.
+
+Buffer contract: ``offsets`` (int32/int64, whole buffer), ``data`` (uint8, whole buffer), ``offset``
+the array offset; document ``i`` spans ``data[offsets[offset+i]:offsets[offset+i+1]]``; a null
+document has no token.
+
+Tokens are scikit-learn's default ``(?u)\\b\\w\\w+\\b`` after ``str.lower()``: maximal runs of word
+code points, kept when at least two long. ``word`` (uint8) and ``lower`` (int32) are tables indexed
+by code point below ``word.size``, built from Python's ``str.isalnum()`` and ``str.lower()``; a code
+point past the table is a word character and keeps its case. Invalid UTF-8 (a byte that does not
+start or continue a well-formed sequence, as Python's strict decoder defines it) is handled by
+``policy``: 0 ``replace`` (a separator, as decoding with errors="replace" gives), 1 ``ignore``
+(dropped, the neighbours join, as errors="ignore" gives), 2 ``error`` (the kernel stops and returns
+the document index).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import kernel
+from .feat_strings import find, murmurhash3_32
+
+
+@kernel
+def _decode(data, p, end):
+    """(code point, byte length) of the UTF-8 sequence at p; (-1, 1) when the lead byte at p does
+    not begin a well-formed sequence."""
+    b0 = np.int64(data[p])
+    if b0 < 0x80:
+        return b0, 1
+    if b0 < 0xC2 or b0 > 0xF4:
+        return -1, 1
+    if b0 < 0xE0:
+        if p + 1 >= end:
+            return -1, 1
+        b1 = np.int64(data[p + 1])
+        if (b1 & 0xC0) != 0x80:
+            return -1, 1
+        return ((b0 & 0x1F) << 6) | (b1 & 0x3F), 2
+    if b0 < 0xF0:
+        if p + 2 >= end:
+            return -1, 1
+        b1 = np.int64(data[p + 1])
+        b2 = np.int64(data[p + 2])
+        lo = 0xA0 if b0 == 0xE0 else 0x80
+        hi = 0x9F if b0 == 0xED else 0xBF
+        if b1 < lo or b1 > hi or (b2 & 0xC0) != 0x80:
+            return -1, 1
+        return ((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F), 3
+    if p + 3 >= end:
+        return -1, 1
+    b1 = np.int64(data[p + 1])
+    b2 = np.int64(data[p + 2])
+    b3 = np.int64(data[p + 3])
+    lo = 0x90 if b0 == 0xF0 else 0x80
+    hi = 0x8F if b0 == 0xF4 else 0xBF
+    if b1 < lo or b1 > hi or (b2 & 0xC0) != 0x80 or (b3 & 0xC0) != 0x80:
+        return -1, 1
+    return ((b0 & 0x07) << 18) | ((b1 & 0x3F) << 12) | ((b2 & 0x3F) << 6) | (b3 & 0x3F), 4
+
+
+@kernel
+def _encode(cp, buf, k):
+    """Write code point cp as UTF-8 at buf[k]; return the new end."""
+    if cp < 0x80:
+        buf[k] = cp
+        return k + 1
+    if cp < 0x800:
+        buf[k] = 0xC0 | (cp >> 6)
+        buf[k + 1] = 0x80 | (cp & 0x3F)
+        return k + 2
+    if cp < 0x10000:
+        buf[k] = 0xE0 | (cp >> 12)
+        buf[k + 1] = 0x80 | ((cp >> 6) & 0x3F)
+        buf[k + 2] = 0x80 | (cp & 0x3F)
+        return k + 3
+    buf[k] = 0xF0 | (cp >> 18)
+    buf[k + 1] = 0x80 | ((cp >> 12) & 0x3F)
+    buf[k + 2] = 0x80 | ((cp >> 6) & 0x3F)
+    buf[k + 3] = 0x80 | (cp & 0x3F)
+    return k + 4
+
+
+@kernel
+def _is_word(cp, word):
+    if cp < word.size:
+        return word[cp] != 0
+    return True
+
+
+@kernel
+def _ascii_word(b):
+    return (b >= 97 and b <= 122) or (b >= 65 and b <= 90) or (b >= 48 and b <= 57) or b == 95
+
+
+@kernel
+def next_token(data, p, end, word, lower, lowercase, policy, tok):
+    """Scan from byte p for the next token of >= 2 code points; write its (lower-cased) UTF-8
+    bytes to ``tok``. Return (new p, token length in bytes); length 0 means none left, -1 means
+    invalid UTF-8 under policy 2 (error)."""
+    k = 0
+    ncp = 0
+    while p < end:
+        b = data[p]
+        if b < 0x80:  # ASCII fast path
+            if _ascii_word(b):
+                if lowercase and b >= 65 and b <= 90:
+                    b = b + 32
+                tok[k] = b
+                k += 1
+                ncp += 1
+                p += 1
+                continue
+            p += 1
+            if ncp >= 2:
+                return p, k
+            k = 0
+            ncp = 0
+            continue
+        cp, n = _decode(data, p, end)
+        p += n
+        if cp < 0:
+            if policy == 2:
+                return p, -1
+            if policy == 1:
+                continue
+            if ncp >= 2:
+                return p, k
+            k = 0
+            ncp = 0
+            continue
+        if lowercase and cp < lower.size:
+            low = lower[cp]
+            if low == -2:  # U+0130 lowers to "i" + U+0307 (a combining mark: a separator)
+                tok[k] = 105
+                k += 1
+                ncp += 1
+                if ncp >= 2:
+                    return p, k
+                k = 0
+                ncp = 0
+                continue
+            if low >= 0:
+                cp = low
+        if _is_word(cp, word):
+            k = _encode(cp, tok, k)
+            ncp += 1
+        else:
+            if ncp >= 2:
+                return p, k
+            k = 0
+            ncp = 0
+    if ncp >= 2:
+        return p, k
+    return p, 0
+
+
+@kernel
+def _insertion_sort(a, lo, hi):
+    for i in range(lo + 1, hi):
+        x = a[i]
+        j = i - 1
+        while j >= lo and a[j] > x:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = x
+
+
+@kernel
+def vectorize(length, offset, validity, offsets, data, word, lower, lowercase, policy,
+              mode, n_features, alternate_sign, cat_offsets, cat_data, slots,
+              binary, sublinear, weights, norm, scratch, touched, tok,
+              indptr, indices, values):
+    """Count tokens of each document into CSR rows (sorted column indices, duplicates summed).
+
+    ``mode`` 0: hashing trick, column ``abs(h) % n_features`` of the signed MurmurHash3 ``h`` of the
+    token bytes, sign of ``h`` when ``alternate_sign`` (scikit-learn's FeatureHasher); mode 1:
+    fitted vocabulary (``cat_*``/``slots``), unknown tokens skipped. Then per row: ``binary`` sets
+    counts to 1, ``sublinear`` maps tf to 1 + log(tf), ``weights`` (size 0: none) multiplies column
+    j by weights[j] (IDF), ``norm`` 1 scales to unit L2, 2 to unit L1.
+
+    ``scratch`` (float64, n_features, zeros) and ``touched`` (int64, n_features) are work arrays;
+    ``tok`` holds one token (>= longest document). ``indices``/``values`` are grown by doubling.
+    Returns (indices, values, nnz, bad) with ``bad`` the first document with invalid UTF-8 under
+    policy 2, else -1.
+    """
+    masked = validity.size != 0
+    nnz = 0
+    indptr[0] = 0
+    for i in range(length):
+        j = offset + i
+        nt = 0
+        if not (masked and not ((validity[j >> 3] >> (j & 7)) & 1)):
+            p = offsets[j]
+            end = offsets[j + 1]
+            while True:
+                p, k = next_token(data, p, end, word, lower, lowercase, policy, tok)
+                if k == 0:
+                    break
+                if k < 0:
+                    return indices, values, nnz, i
+                if mode == 0:
+                    h = murmurhash3_32(tok, 0, k, 0)
+                    if h == -2147483648:
+                        col = (2147483647 - (n_features - 1)) % n_features
+                    else:
+                        col = abs(h) % n_features
+                    v = 1.0
+                    if alternate_sign and h < 0:
+                        v = -1.0
+                else:
+                    col = find(tok, 0, k, cat_offsets, cat_data, slots)
+                    if col < 0:
+                        continue
+                    v = 1.0
+                if scratch[col] == 0.0:
+                    # a column can sum back to 0.0 (signed hashing); a NaN marker is not needed
+                    # because a repeated touch only re-adds the index, deduplicated below
+                    touched[nt] = col
+                    nt += 1
+                scratch[col] += v
+        # dedupe the touched list (a column whose sum returned to 0.0 was added twice)
+        if nt > 64:
+            touched[:nt].sort()
+        else:
+            _insertion_sort(touched, 0, nt)
+        m = 0
+        for t in range(nt):
+            if t > 0 and touched[t] == touched[t - 1]:
+                continue
+            touched[m] = touched[t]
+            m += 1
+        if nnz + m > indices.size:
+            cap = max(2 * indices.size, nnz + m + 16)
+            ni = np.empty(cap, dtype=indices.dtype)
+            nv = np.empty(cap, dtype=values.dtype)
+            ni[:nnz] = indices[:nnz]
+            nv[:nnz] = values[:nnz]
+            indices = ni
+            values = nv
+        acc = 0.0
+        for t in range(m):
+            col = touched[t]
+            x = scratch[col]
+            scratch[col] = 0.0
+            if binary and x != 0.0:
+                x = 1.0
+            if sublinear and x > 0.0:
+                x = 1.0 + np.log(x)
+            if weights.size != 0:
+                x *= weights[col]
+            indices[nnz + t] = col
+            values[nnz + t] = x
+            if norm == 1:
+                acc += x * x
+            elif norm == 2:
+                acc += abs(x)
+        if norm != 0 and acc > 0.0:
+            s = np.sqrt(acc) if norm == 1 else acc
+            for t in range(m):
+                values[nnz + t] /= s
+        nnz += m
+        indptr[i + 1] = nnz
+    return indices, values, nnz, -1
+
+
+@kernel
+def vocab_count(length, offset, validity, offsets, data, word, lower, lowercase, policy, tok,
+                arena, key_offsets, slots, df, tf, last_doc, n_keys, doc_base):
+    """Fit a vocabulary: add every token to a growing open-addressing table of byte strings,
+    counting document frequency ``df`` and total frequency ``tf``. Arrays grow by doubling (the
+    table at half load). Returns (arena, key_offsets, slots, df, tf, last_doc, n_keys, bad)."""
+    masked = validity.size != 0
+    for i in range(length):
+        j = offset + i
+        if masked and not ((validity[j >> 3] >> (j & 7)) & 1):
+            continue
+        doc = doc_base + i
+        p = offsets[j]
+        end = offsets[j + 1]
+        while True:
+            p, k = next_token(data, p, end, word, lower, lowercase, policy, tok)
+            if k == 0:
+                break
+            if k < 0:
+                return arena, key_offsets, slots, df, tf, last_doc, n_keys, i
+            mask = slots.size - 1
+            s = murmurhash3_32(tok, 0, k, 0) & mask
+            found = -1
+            while True:
+                t = slots[s]
+                if t < 0:
+                    break
+                a0 = key_offsets[t]
+                if key_offsets[t + 1] - a0 == k:
+                    same = True
+                    for q in range(k):
+                        if arena[a0 + q] != tok[q]:
+                            same = False
+                            break
+                    if same:
+                        found = t
+                        break
+                s = (s + 1) & mask
+            if found < 0:
+                found = n_keys
+                if n_keys + 2 > key_offsets.size:
+                    cap = 2 * key_offsets.size
+                    nk = np.empty(cap, dtype=np.int64)
+                    nk[:n_keys + 1] = key_offsets[:n_keys + 1]
+                    key_offsets = nk
+                    ndf = np.zeros(cap, dtype=np.int64)
+                    ndf[:n_keys] = df[:n_keys]
+                    df = ndf
+                    ntf = np.zeros(cap, dtype=np.int64)
+                    ntf[:n_keys] = tf[:n_keys]
+                    tf = ntf
+                    nl = np.full(cap, -1, dtype=np.int64)
+                    nl[:n_keys] = last_doc[:n_keys]
+                    last_doc = nl
+                a0 = key_offsets[n_keys]
+                if a0 + k > arena.size:
+                    na = np.empty(max(2 * arena.size, a0 + k + 16), dtype=np.uint8)
+                    na[:a0] = arena[:a0]
+                    arena = na
+                for q in range(k):
+                    arena[a0 + q] = tok[q]
+                key_offsets[n_keys + 1] = a0 + k
+                slots[s] = n_keys
+                n_keys += 1
+                if 2 * n_keys > slots.size:
+                    ns = np.full(2 * slots.size, -1, dtype=np.int64)
+                    m2 = ns.size - 1
+                    for t in range(n_keys):
+                        s2 = murmurhash3_32(arena, key_offsets[t], key_offsets[t + 1], 0) & m2
+                        while ns[s2] >= 0:
+                            s2 = (s2 + 1) & m2
+                        ns[s2] = t
+                    slots = ns
+            tf[found] += 1
+            if last_doc[found] != doc:
+                last_doc[found] = doc
+                df[found] += 1
+    return arena, key_offsets, slots, df, tf, last_doc, n_keys, -1
+
+
+@kernel
+def dense_to_csr_rows(n_rows, dense_t, n_dense, sp_indptr, sp_indices, sp_values, col0,
+                      indptr, indices, values):
+    """Stack dense columns (``dense_t`` rows are features, C order) before the sparse block
+    shifted by ``col0``: one CSR. Dense zeros are not stored (NaN is)."""
+    nnz = 0
+    indptr[0] = 0
+    for i in range(n_rows):
+        for f in range(n_dense):
+            x = dense_t[f, i]
+            if x != 0.0:
+                indices[nnz] = f
+                values[nnz] = x
+                nnz += 1
+        for t in range(sp_indptr[i], sp_indptr[i + 1]):
+            indices[nnz] = col0 + sp_indices[t]
+            values[nnz] = sp_values[t]
+            nnz += 1
+        indptr[i + 1] = nnz
+    return nnz
+
+
+@kernel
+def hstack_csr(n_rows, a_indptr, a_indices, a_values, b_indptr, b_indices, b_values, b_col0,
+               indptr, indices, values):
+    """Rows of CSR ``a`` followed by CSR ``b`` shifted by ``b_col0`` columns: one CSR."""
+    nnz = 0
+    indptr[0] = 0
+    for i in range(n_rows):
+        for t in range(a_indptr[i], a_indptr[i + 1]):
+            indices[nnz] = a_indices[t]
+            values[nnz] = a_values[t]
+            nnz += 1
+        for t in range(b_indptr[i], b_indptr[i + 1]):
+            indices[nnz] = b_col0 + b_indices[t]
+            values[nnz] = b_values[t]
+            nnz += 1
+        indptr[i + 1] = nnz
+    return nnz

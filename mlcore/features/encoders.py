@@ -1,0 +1,315 @@
+"""Categorical encoders: one-hot, ordinal and frequency, with the unseen-category policy chosen at fit.
+
+Categories are sorted (strings by code point, integers by value), as scikit-learn sorts them. Null
+is a category of its own when it occurs at fit (scikit-learn's NaN category, placed last); a null
+that was never seen at fit is an unseen category. ``handle_unknown``:
+
+- ``'error'``: transform raises, naming the column, the category and its row;
+- ``'ignore'``: one-hot writes all zeros, ordinal writes ``unknown_value``, frequency writes 0;
+- ``'infrequent'``: categories rarer than ``min_frequency`` (a count, or a fraction of the rows)
+  or beyond ``max_categories`` share one bucket, and unseen categories go into it too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._kernels import feat_strings as ks
+from ._base import Transform
+from ._categories import CategorySet, codes_of, fit_categories, raise_unseen
+
+__all__ = ["OneHotEncoder", "OrdinalEncoder", "FrequencyEncoder", "CategoricalTransform"]
+
+_POLICIES = ("error", "ignore", "infrequent")
+
+
+def _infrequent_mask(counts: np.ndarray, n_rows: int, min_frequency, max_categories) -> np.ndarray:
+    """scikit-learn's OneHotEncoder._identify_infrequent, on counts in category order."""
+    if min_frequency is None:
+        mask = np.zeros(counts.size, dtype=bool)
+    elif isinstance(min_frequency, int):
+        mask = counts < min_frequency
+    else:
+        mask = counts < n_rows * float(min_frequency)
+    n_current = counts.size - mask.sum() + 1
+    if max_categories is not None and max_categories < n_current:
+        keep = max_categories - 1
+        if keep == 0:
+            mask[:] = True
+        else:
+            smallest = np.argsort(counts, kind="mergesort")[:-keep]
+            mask[smallest] = True
+    return mask
+
+
+class CategoricalTransform(Transform):
+    """Shared fit of the category sets: ``cat_offsets_``/``cat_data_`` arrays per column,
+    ``counts_`` per category (null last when it occurred: ``null_seen_``)."""
+
+    _array_state = ("cat_offsets_", "cat_data_", "counts_")
+    _json_state = ("null_seen_", "value_types_", "n_rows_fit_")
+
+    def _fit_categories(self, table):
+        self.cat_offsets_, self.cat_data_, self.counts_ = [], [], []
+        self.null_seen_, self.value_types_ = [], []
+        for c in self.columns:
+            cats, counts, n_null, vtype = fit_categories(table, c, type(self).__name__)
+            self.cat_offsets_.append(cats.cat_offsets)
+            self.cat_data_.append(cats.cat_data)
+            self.null_seen_.append(bool(n_null))
+            self.counts_.append(np.append(counts, n_null) if n_null else counts)
+            self.value_types_.append(vtype)
+        self.n_rows_fit_ = table.num_rows
+        self._restore()
+
+    def _restore(self):
+        self._cats = [CategorySet(o, d) for o, d in zip(self.cat_offsets_, self.cat_data_)]
+        self._build_maps()
+
+    def _build_maps(self):
+        pass
+
+    @property
+    def categories_(self) -> list[list]:
+        """Categories per column (null, when seen at fit, as ``None`` at the end)."""
+        out = []
+        for cats, null_seen in zip(self._cats, self.null_seen_):
+            labels = cats.labels()
+            out.append(labels + [None] if null_seen else labels)
+        return out
+
+    def _labels(self, k: int) -> list[str]:
+        labels = self._cats[k].labels()
+        return labels + ["null"] if self.null_seen_[k] else labels
+
+    def _codes(self, table, k):
+        name = self.columns[k]
+        codes = codes_of(table, name, self._cats[k], type(self).__name__)
+        if getattr(self, "handle_unknown", None) == "error":
+            raise_unseen(table, name, codes, self.null_seen_[k], type(self).__name__)
+        return codes
+
+    def _describe_state(self):
+        parts = []
+        for c, labels in zip(self.columns, self.categories_):
+            shown = ", ".join(repr(x) for x in labels[:5]) + (", …" if len(labels) > 5 else "")
+            parts.append(f"{c}: {len(labels)} categories [{shown}]")
+        return "; " + "; ".join(parts)
+
+
+def _check_policy(owner, handle_unknown, min_frequency, max_categories):
+    if handle_unknown not in _POLICIES:
+        raise ValueError(f"{owner}: parameter `handle_unknown` must be one of {list(_POLICIES)}, got {handle_unknown!r}")
+    if min_frequency is not None:
+        if isinstance(min_frequency, bool) or not isinstance(min_frequency, (int, float)):
+            raise TypeError(f"{owner}: parameter `min_frequency` must be an int count or a float fraction, got {min_frequency!r}")
+        if isinstance(min_frequency, float) and not 0.0 < min_frequency < 1.0:
+            raise ValueError(f"{owner}: a float `min_frequency` must be in (0, 1), got {min_frequency!r}")
+        if isinstance(min_frequency, int) and min_frequency < 1:
+            raise ValueError(f"{owner}: an int `min_frequency` must be >= 1, got {min_frequency!r}")
+    if max_categories is not None and (int(max_categories) != max_categories or max_categories < 1):
+        raise ValueError(f"{owner}: parameter `max_categories` must be an integer >= 1, got {max_categories!r}")
+    if (min_frequency is not None or max_categories is not None) and handle_unknown != "infrequent":
+        raise ValueError(
+            f"{owner}: `min_frequency`/`max_categories` build an infrequent bucket; they need "
+            f"handle_unknown='infrequent', got {handle_unknown!r}"
+        )
+
+
+class OneHotEncoder(CategoricalTransform):
+    """One 0/1 feature per category (scikit-learn's OneHotEncoder with dense output).
+
+    Output order per column: the frequent categories in sorted order, null when seen at fit
+    (``<col>_null``), then ``<col>_infrequent`` under ``handle_unknown='infrequent'``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from mlcore.features import OneHotEncoder
+    >>> enc = OneHotEncoder(["c"], handle_unknown="ignore").fit(pa.table({"c": ["b", "a", "b"]}))
+    >>> enc.feature_names_out_
+    ['c_a', 'c_b']
+    >>> enc.transform(pa.table({"c": ["a", "z"]}))["c_a"].to_pylist()
+    [1.0, 0.0]
+    """
+
+    kind = "one_hot"
+    _params = ("handle_unknown", "min_frequency", "max_categories")
+    _json_state = CategoricalTransform._json_state + ("infrequent_",)
+
+    def __init__(self, columns, *, handle_unknown: str = "error", min_frequency=None, max_categories=None):
+        super().__init__(columns)
+        _check_policy("OneHotEncoder", handle_unknown, min_frequency, max_categories)
+        self.handle_unknown = handle_unknown
+        self.min_frequency = min_frequency
+        self.max_categories = max_categories
+
+    def _fit(self, table, y):
+        self._fit_categories(table)
+        self.infrequent_ = []
+        for counts in self.counts_:
+            if self.handle_unknown == "infrequent":
+                mask = _infrequent_mask(counts, table.num_rows, self.min_frequency, self.max_categories)
+            else:
+                mask = np.zeros(counts.size, dtype=bool)
+            self.infrequent_.append(np.flatnonzero(mask).tolist())
+        self._build_maps()
+        names = []
+        for k, c in enumerate(self.columns):
+            labels = self._labels(k)
+            inf = set(self.infrequent_[k])
+            names += [f"{c}_{labels[i]}" for i in range(len(labels)) if i not in inf]
+            if self.handle_unknown == "infrequent":
+                names.append(f"{c}_infrequent")
+        self.feature_names_out_ = names
+
+    def _build_maps(self):
+        if not hasattr(self, "infrequent_"):
+            return
+        self._column_of, self._widths = [], []
+        for k, cats in enumerate(self._cats):
+            n = len(cats)
+            n_all = n + (1 if self.null_seen_[k] else 0)
+            inf = set(self.infrequent_[k])
+            col_of = np.full(n + 2, -1, dtype=np.int64)
+            j = 0
+            for i in range(n_all):
+                if i not in inf:
+                    col_of[i if i < n else n] = j
+                    j += 1
+            bucket = j if self.handle_unknown == "infrequent" else -1
+            for i in inf:
+                col_of[i if i < n else n] = bucket
+            width = j + (1 if self.handle_unknown == "infrequent" else 0)
+            col_of[n + 1] = bucket  # unseen
+            if not self.null_seen_[k]:
+                col_of[n] = bucket  # a null never seen at fit is unseen
+            self._column_of.append(col_of)
+            self._widths.append(width)
+
+    def write(self, table, out, col0):
+        out[col0:col0 + self.n_features_out_] = 0.0
+        pos = col0
+        for k in range(len(self.columns)):
+            codes = self._codes(table, k)
+            ks.one_hot(codes, self._column_of[k], out, pos)
+            pos += self._widths[k]
+
+
+class OrdinalEncoder(CategoricalTransform):
+    """Each category's rank in sorted order as a float64 (scikit-learn's OrdinalEncoder).
+
+    Null gives NaN (scikit-learn's ``encoded_missing_value``); an unseen category gives
+    ``unknown_value`` under ``'ignore'`` and the infrequent code (after the frequent ones) under
+    ``'infrequent'``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from mlcore.features import OrdinalEncoder
+    >>> enc = OrdinalEncoder(["c"], handle_unknown="ignore").fit(pa.table({"c": ["b", "a", None]}))
+    >>> enc.transform(pa.table({"c": ["a", "b", None, "z"]}))["c"].to_pylist()
+    [0.0, 1.0, nan, -1.0]
+    """
+
+    kind = "ordinal"
+    _params = ("handle_unknown", "unknown_value", "min_frequency", "max_categories")
+    _json_state = CategoricalTransform._json_state + ("infrequent_",)
+
+    def __init__(self, columns, *, handle_unknown: str = "error", unknown_value: float = -1.0,
+                 min_frequency=None, max_categories=None):
+        super().__init__(columns)
+        _check_policy("OrdinalEncoder", handle_unknown, min_frequency, max_categories)
+        self.handle_unknown = handle_unknown
+        self.unknown_value = float(unknown_value)
+        self.min_frequency = min_frequency
+        self.max_categories = max_categories
+
+    def _fit(self, table, y):
+        self._fit_categories(table)
+        self.infrequent_ = []
+        for k, counts in enumerate(self.counts_):
+            n = len(self._cats[k])
+            if self.handle_unknown == "infrequent":
+                # null is not a category of the ordinal codes (it encodes as NaN)
+                mask = _infrequent_mask(counts[:n], table.num_rows, self.min_frequency, self.max_categories)
+            else:
+                mask = np.zeros(n, dtype=bool)
+            self.infrequent_.append(np.flatnonzero(mask).tolist())
+        self._build_maps()
+        self.feature_names_out_ = list(self.columns)
+
+    def _build_maps(self):
+        if not hasattr(self, "infrequent_"):
+            return
+        self._maps = []
+        for k, cats in enumerate(self._cats):
+            n = len(cats)
+            inf = set(self.infrequent_[k])
+            m = np.empty(n + 2, dtype=np.float64)
+            j = 0
+            for i in range(n):
+                if i not in inf:
+                    m[i] = j
+                    j += 1
+            for i in inf:
+                m[i] = j
+            m[n] = np.nan
+            m[n + 1] = j if self.handle_unknown == "infrequent" else self.unknown_value
+            self._maps.append(m)
+
+    def _codes(self, table, k):
+        name = self.columns[k]
+        codes = codes_of(table, name, self._cats[k], "OrdinalEncoder")
+        if self.handle_unknown == "error":
+            raise_unseen(table, name, codes, True, "OrdinalEncoder")  # null is always accepted: NaN
+        return codes
+
+    def write(self, table, out, col0):
+        for k in range(len(self.columns)):
+            ks.remap(self._codes(table, k), self._maps[k], out[col0 + k])
+
+
+class FrequencyEncoder(CategoricalTransform):
+    """Each category's share of the fit rows (or its count with ``normalize=False``).
+
+    Null is a category (its share at fit); an unseen category gives ``unknown_value``. No
+    scikit-learn peer: tested against a reference in ``tests/reference/feat_encoders.py``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from mlcore.features import FrequencyEncoder
+    >>> enc = FrequencyEncoder(["c"]).fit(pa.table({"c": ["a", "a", "b", None]}))
+    >>> enc.transform(pa.table({"c": ["a", "b", None, "z"]}))["c"].to_pylist()
+    [0.5, 0.25, 0.25, 0.0]
+    """
+
+    kind = "frequency"
+    _params = ("normalize", "unknown_value")
+
+    def __init__(self, columns, *, normalize: bool = True, unknown_value: float = 0.0):
+        super().__init__(columns)
+        self.normalize = bool(normalize)
+        self.unknown_value = float(unknown_value)
+
+    def _fit(self, table, y):
+        self._fit_categories(table)
+        self.feature_names_out_ = list(self.columns)
+
+    def _build_maps(self):
+        self._maps = []
+        for k, cats in enumerate(self._cats):
+            n = len(cats)
+            counts = np.asarray(self.counts_[k], dtype=np.float64)
+            scale = 1.0 / self.n_rows_fit_ if self.normalize else 1.0
+            m = np.empty(n + 2, dtype=np.float64)
+            m[:n] = counts[:n] * scale
+            m[n] = counts[n] * scale if self.null_seen_[k] else self.unknown_value
+            m[n + 1] = self.unknown_value
+            self._maps.append(m)
+
+    def write(self, table, out, col0):
+        for k in range(len(self.columns)):
+            codes = codes_of(table, self.columns[k], self._cats[k], "FrequencyEncoder")
+            ks.remap(codes, self._maps[k], out[col0 + k])

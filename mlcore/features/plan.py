@@ -1,0 +1,367 @@
+"""The feature plan: which fitted transform applies to which columns, saved as JSON + arrays.
+
+A :class:`FeaturePlan` is scikit-learn's ColumnTransformer for Arrow tables: each step is a
+transform over named input columns; their outputs are placed side by side. Dense outputs come
+first (in step order) as one float64 matrix held in a single Arrow buffer, column-major, so the
+Arrow table and the NumPy view (:func:`as_matrix`) share memory; sparse (text) outputs follow.
+With a text step the output is one :class:`CSRMatrix`; without, a ``pyarrow.Table``.
+
+Saved form (``save(path)``: a folder): ``plan.json`` (format, version, the input schema, each step's
+kind, options and JSON state, the SHA-256 of the arrays file) and ``arrays.npz`` (plain numeric
+arrays, read with ``allow_pickle=False``). Loading accepts only the kinds in :data:`KINDS`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import io
+import json
+import os
+from typing import Any
+
+import numba
+import numpy as np
+import pyarrow as pa
+
+from .. import _arrow
+from .._kernels import feat_text as kt
+from .._version import __version__
+from ..errors import ArtifactError, CopyWarning, NotFittedError, SchemaError
+from ._base import Transform, matrix_table, new_matrix
+from .binning import KBinsDiscretizer
+from .combine import Combine
+from .encoders import FrequencyEncoder, OneHotEncoder, OrdinalEncoder
+from .missing import MissingIndicator
+from .power import LogTransformer, PowerTransformer
+from .scalers import MinMaxScaler, Passthrough, RobustScaler, StandardScaler
+from .selection import CorrelationFilter, MutualInfoSelector, VarianceThreshold
+from .sparse import CSRMatrix
+from .target import TargetEncoder
+from .temporal import DateTimeParts
+from .text import CountVectorizer, HashingVectorizer, TfidfVectorizer
+
+__all__ = ["FeaturePlan", "KINDS", "as_matrix"]
+
+#: The closed list of transform kinds a saved plan may name.
+KINDS: dict[str, type[Transform]] = {cls.kind: cls for cls in (
+    StandardScaler, MinMaxScaler, RobustScaler, Passthrough, LogTransformer, PowerTransformer,
+    KBinsDiscretizer, OneHotEncoder, OrdinalEncoder, FrequencyEncoder, TargetEncoder,
+    MissingIndicator, DateTimeParts, Combine, VarianceThreshold, CorrelationFilter,
+    MutualInfoSelector, HashingVectorizer, CountVectorizer, TfidfVectorizer,
+)}
+
+FORMAT = "mlcore.feature_plan"
+VERSION = 1
+
+
+def as_matrix(table: pa.Table) -> np.ndarray:
+    """The (n_rows, n_features) float64 NumPy view of a dense plan output, without a copy.
+
+    The view is Fortran-ordered (one contiguous column per feature) and read-only. A table whose
+    columns are not consecutive slices of one buffer (not made by a plan) is copied, with a
+    :class:`~mlcore.errors.CopyWarning`.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from mlcore.features import FeaturePlan, StandardScaler, as_matrix
+    >>> out = FeaturePlan([StandardScaler(["a", "b"])]).fit_transform(pa.table({"a": [1.0, 3.0], "b": [0.0, 2.0]}))
+    >>> as_matrix(out).tolist()
+    [[-1.0, -1.0], [1.0, 1.0]]
+    """
+    import warnings
+
+    n, f = table.num_rows, table.num_columns
+    if f == 0:
+        return np.zeros((n, 0))
+    chunks = [c.chunks for c in table.columns]
+    ok = all(len(c) == 1 and c[0].type == pa.float64() and c[0].null_count == 0 and c[0].offset == 0
+             for c in chunks)
+    if ok:
+        addrs = [c[0].buffers()[1].address for c in chunks]
+        ok = all(addrs[k] == addrs[0] + 8 * n * k for k in range(f))
+    if ok:
+        buf = chunks[0][0].buffers()[1]
+        base = pa.foreign_buffer(buf.address, 8 * n * f, base=table)
+        flat = np.frombuffer(base, dtype=np.float64, count=n * f)
+        return flat.reshape(f, n).T
+    warnings.warn("the table's columns are not one contiguous buffer; copying them into a matrix",
+                  CopyWarning, stacklevel=2)
+    return np.asfortranarray(np.column_stack([c.to_numpy() for c in table.columns]))
+
+
+def _steps(steps) -> list[Transform]:
+    out = []
+    for s in steps:
+        if isinstance(s, Transform):
+            out.append(s)
+        elif isinstance(s, tuple) and len(s) == 2 and isinstance(s[0], Transform):
+            t, cols = s
+            params = t.get_params()
+            params["columns"] = [cols] if isinstance(cols, str) else list(cols)
+            out.append(type(t)(**params))
+        else:
+            raise TypeError(f"FeaturePlan steps must be transforms or (transform, columns) pairs, got {s!r}")
+    if not out:
+        raise ValueError("FeaturePlan needs at least one step, got []")
+    return out
+
+
+def _kind_of(t: pa.DataType) -> str:
+    k = _arrow.type_kind(t)
+    if k == "bool":
+        return "numeric"
+    if k == "dictionary":
+        return "string"
+    return k or str(t)
+
+
+def _kind_of_str(t: str) -> str:
+    try:
+        return _kind_of(pa.type_for_alias(t))
+    except ValueError:
+        pass
+    for prefix, kind in (("timestamp", "temporal"), ("date", "temporal"), ("time", "temporal"),
+                         ("duration", "temporal"), ("dictionary", "string")):
+        if t.startswith(prefix):
+            return kind
+    return t
+
+
+class FeaturePlan:
+    """Fitted transforms over named columns, with one output matrix (scikit-learn's ColumnTransformer).
+
+    Parameters
+    ----------
+    steps : list
+        Transforms (built with their ``columns``), or ``(transform, columns)`` pairs.
+    n_threads : int, optional, keyword-only
+        Threads that run steps (and text blocks) at once; default Numba's thread count.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from mlcore.features import FeaturePlan, StandardScaler, OneHotEncoder
+    >>> t = pa.table({"x": [1.0, 2.0, 3.0], "c": ["a", "b", "a"]})
+    >>> plan = FeaturePlan([StandardScaler(["x"]), OneHotEncoder(["c"], handle_unknown="ignore")])
+    >>> plan.fit(t).feature_names_out_
+    ['x', 'c_a', 'c_b']
+    >>> plan.transform(t).column("c_b").to_pylist()
+    [0.0, 1.0, 0.0]
+    """
+
+    def __init__(self, steps, *, n_threads: int | None = None):
+        self.steps = _steps(steps)
+        self.n_threads = n_threads
+
+    # -- fitting and transforming ------------------------------------------------------------------
+    @property
+    def is_fitted(self) -> bool:
+        return all(s.is_fitted for s in self.steps) and hasattr(self, "input_schema_")
+
+    def _threads(self) -> int:
+        return max(1, self.n_threads or numba.get_num_threads())
+
+    def fit(self, data: Any, y: Any = None) -> "FeaturePlan":
+        """Fit every step on ``data`` (``y`` goes to the steps that use a target). Returns self."""
+        table = _arrow.as_table(data)
+        self._record_schema(table)
+        for s in self.steps:
+            s.fit(table, y if s.needs_target else None)
+        return self
+
+    def fit_transform(self, data: Any, y: Any = None):
+        """Fit, then transform the same rows; target encoders give cross-fitted values here."""
+        table = _arrow.as_table(data)
+        self.fit(table, y)
+        return self._transform(table, y_crossfit=y)
+
+    def transform(self, data: Any):
+        """Output features: a float64 ``pyarrow.Table`` (dense plans) or a :class:`CSRMatrix`."""
+        return self._transform(_arrow.as_table(data))
+
+    def transform_parts(self, data: Any) -> tuple[pa.Table, list[CSRMatrix]]:
+        """(dense table, one CSRMatrix per sparse step), before they are stacked."""
+        self._check_fitted()
+        table = _arrow.as_table(data)
+        self._check_schema(table)
+        return self._dense(table, None), [s.transform(table) for s in self.steps if s.sparse]
+
+    def _record_schema(self, table):
+        schema = {}
+        for s in self.steps:
+            for c in s.columns:
+                schema[c] = str(_arrow.get_column(table, c).type)
+        self.input_schema_ = schema
+
+    def _check_fitted(self):
+        if not self.is_fitted:
+            raise NotFittedError("This FeaturePlan is not fitted yet; call fit(table) first")
+
+    def _check_schema(self, table):
+        for c, t in self.input_schema_.items():
+            got = _arrow.get_column(table, c).type
+            if _kind_of(got) != _kind_of_str(t):
+                raise SchemaError(f"Expected a `{t}`-like column as at fit, got `{got}` - at column `{c}`")
+
+    def _dense(self, table, y_crossfit):
+        dense = [s for s in self.steps if not s.sparse]
+        widths = [s.n_features_out_ for s in dense]
+        starts = np.cumsum([0] + widths)
+        mat = new_matrix(int(starts[-1]), table.num_rows)
+
+        def run(i):
+            s = dense[i]
+            if y_crossfit is not None and isinstance(s, TargetEncoder):
+                s.write_crossfit(table, y_crossfit, mat, int(starts[i]))
+            else:
+                s.write(table, mat, int(starts[i]))
+
+        if table.num_rows:
+            if len(dense) > 1 and self._threads() > 1:
+                with cf.ThreadPoolExecutor(min(len(dense), self._threads())) as ex:
+                    list(ex.map(run, range(len(dense))))
+            else:
+                for i in range(len(dense)):
+                    run(i)
+        names = [n for s in dense for n in s.feature_names_out_]
+        return matrix_table(mat, names)
+
+    def _transform(self, table, y_crossfit=None):
+        self._check_fitted()
+        self._check_schema(table)
+        dense = self._dense(table, y_crossfit)
+        sparse_steps = [s for s in self.steps if s.sparse]
+        if not sparse_steps:
+            return dense
+        n = table.num_rows
+        mats = [s.transform(table) for s in sparse_steps]
+        return self._stack(dense, mats, n)
+
+    def _stack(self, dense: pa.Table, mats: list[CSRMatrix], n: int) -> CSRMatrix:
+        d = dense.num_columns
+        dm = as_matrix(dense).T if d else np.zeros((0, n))
+        dm = np.ascontiguousarray(dm)
+        ip, ix, dv = (np.asarray(a) for a in mats[0].buffers())
+        nnz = int(np.count_nonzero(dm)) + ip[-1]
+        indptr = np.empty(n + 1, np.int64)
+        indices = np.empty(nnz, np.int64)
+        values = np.empty(nnz, np.float64)
+        kt.dense_to_csr_rows(n, dm, d, ip, ix, dv, d, indptr, indices, values)
+        col0 = d + mats[0].shape[1]
+        for m in mats[1:]:
+            bp, bx, bv = m.buffers()
+            nnz2 = int(indptr[-1]) + int(bp[-1])
+            p2, x2, v2 = np.empty(n + 1, np.int64), np.empty(nnz2, np.int64), np.empty(nnz2)
+            kt.hstack_csr(n, indptr, indices, values, bp, bx, bv, col0, p2, x2, v2)
+            indptr, indices, values = p2, x2, v2
+            col0 += m.shape[1]
+        return CSRMatrix.from_numpy(indptr, indices, values, shape=(n, col0),
+                                    feature_names=self.feature_names_out_)
+
+    # -- description ---------------------------------------------------------------------------
+    @property
+    def feature_names_out_(self) -> list[str]:
+        """Output feature names: dense steps first, then sparse ones, each in step order."""
+        self._check_fitted()
+        names = [n for s in self.steps if not s.sparse for n in s.feature_names_out_]
+        for s in self.steps:
+            if s.sparse:
+                names.extend(s.feature_names_out_)
+        return names
+
+    @property
+    def n_features_out_(self) -> int:
+        self._check_fitted()
+        return sum(s.n_features_out_ for s in self.steps)
+
+    def describe(self) -> str:
+        """A readable description: each step, its columns, options and fitted state; the output."""
+        lines = [f"FeaturePlan with {len(self.steps)} step(s)"]
+        for i, s in enumerate(self.steps, 1):
+            lines.append(f"  {i}. {s.describe()}")
+        if self.is_fitted:
+            d = sum(s.n_features_out_ for s in self.steps if not s.sparse)
+            sp = self.n_features_out_ - d
+            lines.append(f"  output: {self.n_features_out_} features ({d} dense" + (f", {sp} sparse)" if sp else ")"))
+            lines.append("  inputs: " + ", ".join(f"{c}: {t}" for c, t in self.input_schema_.items()))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.describe()
+
+    # -- persistence -----------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Write ``plan.json`` and ``arrays.npz`` into the folder ``path`` (created if needed)."""
+        self._check_fitted()
+        os.makedirs(path, exist_ok=True)
+        arrays: dict[str, np.ndarray] = {}
+        steps = []
+        for i, s in enumerate(self.steps):
+            meta, arrs = s.state()
+            for k, a in arrs.items():
+                arrays[f"{i}/{k}"] = a
+            steps.append({"kind": s.kind, "params": s.get_params(), "state": meta, "arrays": sorted(arrs)})
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        raw = buf.getvalue()
+        manifest = {
+            "format": FORMAT, "version": VERSION, "mlcore_version": __version__,
+            "input_schema": self.input_schema_, "steps": steps,
+            "arrays_file": "arrays.npz", "arrays_sha256": hashlib.sha256(raw).hexdigest(),
+        }
+        with open(os.path.join(path, "arrays.npz"), "wb") as f:
+            f.write(raw)
+        with open(os.path.join(path, "plan.json"), "w", encoding="utf-8") as f:
+            json.dump(manifest, f, indent=1, allow_nan=True)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "FeaturePlan":
+        """Read a plan written by :meth:`save`; data only (no pickle, closed list of kinds).
+
+        Raises :class:`~mlcore.errors.ArtifactError` for an unknown format, version or kind, a
+        changed arrays file (SHA-256) or an array that is not plain numeric data.
+        """
+        try:
+            with open(os.path.join(path, "plan.json"), encoding="utf-8") as f:
+                manifest = json.load(f)
+        except (OSError, ValueError) as exc:
+            raise ArtifactError(f"cannot read a feature plan at {os.fspath(path)!r}: {exc}") from exc
+        if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+            raise ArtifactError(
+                f"not a feature plan of a known version: format {manifest.get('format')!r}, version "
+                f"{manifest.get('version')!r}; expected {FORMAT!r} version {VERSION}"
+            )
+        with open(os.path.join(path, "arrays.npz"), "rb") as f:
+            raw = f.read()
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest != manifest.get("arrays_sha256"):
+            raise ArtifactError(
+                f"arrays.npz of the feature plan at {os.fspath(path)!r} has SHA-256 {digest}, expected "
+                f"{manifest.get('arrays_sha256')}: the file changed since it was saved"
+            )
+        try:
+            with np.load(io.BytesIO(raw), allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+        except ValueError as exc:
+            raise ArtifactError(f"arrays.npz holds something other than plain arrays: {exc}") from exc
+        for k, a in arrays.items():
+            if a.dtype.kind not in "biuf":
+                raise ArtifactError(f"array {k!r} has dtype {a.dtype}; a plan holds numeric arrays only")
+        steps = []
+        for i, st in enumerate(manifest.get("steps", [])):
+            kind = st.get("kind")
+            if kind not in KINDS:
+                raise ArtifactError(f"step {i} has unknown kind {kind!r}; known kinds: {sorted(KINDS)}")
+            mine = {k: arrays[f"{i}/{k}"] for k in st.get("arrays", []) if f"{i}/{k}" in arrays}
+            if len(mine) != len(st.get("arrays", [])):
+                raise ArtifactError(f"step {i} ({kind}) misses arrays in arrays.npz")
+            try:
+                steps.append(KINDS[kind].from_state(st["params"], st["state"], mine))
+            except (TypeError, KeyError, ValueError) as exc:
+                raise ArtifactError(f"step {i} ({kind}) cannot be rebuilt from its saved state: {exc}") from exc
+        plan = cls(steps)
+        plan.input_schema_ = dict(manifest["input_schema"])
+        return plan
+
