@@ -128,7 +128,7 @@ class Transform:
         table = _arrow.as_table(data)
         for c in self.columns:
             _arrow.get_column(table, c)  # a clear error for a missing column, before any work
-        if table.num_rows == 0:
+        if table.num_rows == 0 and not self._fits_without_rows():
             raise ShapeError(
                 f"{type(self).__name__} cannot be fitted on 0 rows (columns {self.columns}); "
                 "fit needs at least one row"
@@ -151,6 +151,10 @@ class Transform:
     def fit_transform(self, data: Any, y: Any = None) -> pa.Table:
         """``fit`` then ``transform`` (target encoding overrides it with cross-fitting)."""
         return self.fit(data, y).transform(data)
+
+    def _fits_without_rows(self) -> bool:
+        """True for transforms whose fitted state does not depend on the rows (stateless)."""
+        return False
 
     def write(self, table: pa.Table, out: np.ndarray, col0: int) -> None:
         """Write this transform's output features into rows ``col0 …`` of ``out``."""

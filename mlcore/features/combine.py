@@ -28,6 +28,9 @@ class Combine(Transform):
     kind = "combine"
     _params = ("pairs", "op", "zero_division")
 
+    def _fits_without_rows(self):
+        return True
+
     def __init__(self, columns=None, *, pairs, op: str = "product", zero_division: str = "nan"):
         pairs = [list(p) for p in pairs]
         for p in pairs:

@@ -29,6 +29,9 @@ class LogTransformer(Transform):
     kind = "log"
     _params = ("shift",)
 
+    def _fits_without_rows(self):
+        return True
+
     def __init__(self, columns, *, shift: float = 0.0):
         super().__init__(columns)
         self.shift = float(shift)

@@ -242,6 +242,9 @@ class Passthrough(Transform):
 
     kind = "passthrough"
 
+    def _fits_without_rows(self):
+        return True
+
     def _fit(self, table, y):
         for c in self.columns:
             numeric_views(table, c, "Passthrough")

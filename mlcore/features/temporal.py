@@ -53,6 +53,9 @@ class DateTimeParts(Transform):
     kind = "datetime_parts"
     _params = ("parts", "cyclical")
 
+    def _fits_without_rows(self):
+        return True
+
     def __init__(self, columns, *, parts=("hour", "dayofweek", "month"), cyclical: bool = True):
         super().__init__(columns)
         parts = [parts] if isinstance(parts, str) else list(parts)

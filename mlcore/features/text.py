@@ -215,6 +215,9 @@ class HashingVectorizer(_TextTransform):
         self.smooth_idf = bool(smooth_idf)
         self.sublinear_tf = bool(sublinear_tf)
 
+    def _fits_without_rows(self):
+        return not self.use_idf
+
     def _kw(self, weights, norm, binary):
         return dict(mode=0, n_features=self.n_features, alternate_sign=self.alternate_sign,
                     cats=_EMPTY_CATS, binary=binary, sublinear=self.sublinear_tf and not binary,
