@@ -82,13 +82,18 @@ def matrix_table(mat: np.ndarray, names: Sequence[str]) -> pa.Table:
         base = getattr(base, "base", None)
     cols = []
     for k in range(n_features):
+        if n_rows == 0:
+            cols.append(pa.array(np.zeros(0), type=pa.float64()))
+            continue
         if isinstance(base, pa.Buffer):
             start = mat[k].ctypes.data - base.address
             data = base.slice(start, n_rows * 8)
         else:
             data = pa.py_buffer(np.ascontiguousarray(mat[k]))
         cols.append(pa.Array.from_buffers(pa.float64(), n_rows, [None, data], null_count=0))
-    return pa.Table.from_arrays(cols, names=list(names)) if cols else pa.table({})
+    if not cols:
+        return pa.table({"_": pa.array(np.zeros(n_rows))}).drop_columns(["_"])  # keeps num_rows
+    return pa.Table.from_arrays(cols, names=list(names))
 
 
 def _jsonable(v):

@@ -138,6 +138,10 @@ class FeaturePlan:
         Transforms (built with their ``columns``), or ``(transform, columns)`` pairs.
     n_threads : int, optional, keyword-only
         Threads that run steps (and text blocks) at once; default Numba's thread count.
+    verbose_feature_names : bool, keyword-only
+        Prefix every output name with ``<step number>_<kind>__`` (scikit-learn's
+        ``verbose_feature_names_out``). Without it, two steps that output the same name are an
+        error at fit.
 
     Examples
     --------
@@ -151,9 +155,10 @@ class FeaturePlan:
     [0.0, 1.0, 0.0]
     """
 
-    def __init__(self, steps, *, n_threads: int | None = None):
+    def __init__(self, steps, *, n_threads: int | None = None, verbose_feature_names: bool = False):
         self.steps = _steps(steps)
         self.n_threads = n_threads
+        self.verbose_feature_names = bool(verbose_feature_names)
 
     # -- fitting and transforming ------------------------------------------------------------------
     @property
@@ -169,6 +174,17 @@ class FeaturePlan:
         self._record_schema(table)
         for s in self.steps:
             s.fit(table, y if s.needs_target else None)
+        names = self.feature_names_out_
+        if len(set(names)) != len(names):
+            seen, dup = set(), []
+            for n in names:
+                if n in seen and n not in dup:
+                    dup.append(n)
+                seen.add(n)
+            raise ValueError(
+                f"FeaturePlan: output feature names {dup} come from more than one step; rename the "
+                "inputs or build the plan with verbose_feature_names=True"
+            )
         return self
 
     def fit_transform(self, data: Any, y: Any = None):
@@ -225,8 +241,8 @@ class FeaturePlan:
             else:
                 for i in range(len(dense)):
                     run(i)
-        names = [n for s in dense for n in s.feature_names_out_]
-        return matrix_table(mat, names)
+        d = sum(widths)
+        return matrix_table(mat, self.feature_names_out_[:d])
 
     def _transform(self, table, y_crossfit=None):
         self._check_fitted()
@@ -264,11 +280,17 @@ class FeaturePlan:
     @property
     def feature_names_out_(self) -> list[str]:
         """Output feature names: dense steps first, then sparse ones, each in step order."""
-        self._check_fitted()
-        names = [n for s in self.steps if not s.sparse for n in s.feature_names_out_]
-        for s in self.steps:
-            if s.sparse:
-                names.extend(s.feature_names_out_)
+        if not all(s.is_fitted for s in self.steps):
+            raise NotFittedError("This FeaturePlan is not fitted yet; call fit(table) first")
+        names = []
+        for dense_pass in (True, False):
+            for i, s in enumerate(self.steps, 1):
+                if s.sparse == dense_pass:
+                    continue
+                if self.verbose_feature_names:
+                    names.extend(f"{i}_{s.kind}__{n}" for n in s.feature_names_out_)
+                else:
+                    names.extend(s.feature_names_out_)
         return names
 
     @property
@@ -309,6 +331,7 @@ class FeaturePlan:
         manifest = {
             "format": FORMAT, "version": VERSION, "mlcore_version": __version__,
             "input_schema": self.input_schema_, "steps": steps,
+            "options": {"verbose_feature_names": self.verbose_feature_names},
             "arrays_file": "arrays.npz", "arrays_sha256": hashlib.sha256(raw).hexdigest(),
         }
         with open(os.path.join(path, "arrays.npz"), "wb") as f:
@@ -361,7 +384,8 @@ class FeaturePlan:
                 steps.append(KINDS[kind].from_state(st["params"], st["state"], mine))
             except (TypeError, KeyError, ValueError) as exc:
                 raise ArtifactError(f"step {i} ({kind}) cannot be rebuilt from its saved state: {exc}") from exc
-        plan = cls(steps)
+        opts = manifest.get("options", {})
+        plan = cls(steps, verbose_feature_names=bool(opts.get("verbose_feature_names", False)))
         plan.input_schema_ = dict(manifest["input_schema"])
         return plan
 
