@@ -182,3 +182,36 @@ def count_codes(codes, n_codes, out):
             out[n_codes] += 1
         else:
             out[n_codes + 1] += 1
+
+
+@kernel
+def one_hot_rows(cols, indptr, indices):
+    """CSR of one-hot blocks: ``cols`` (k, n) holds each row's output column per input column
+    (-1: none, in increasing column order along k); writes indptr (n+1) and indices; returns nnz."""
+    k, n = cols.shape
+    nnz = 0
+    indptr[0] = 0
+    for i in range(n):
+        for j in range(k):
+            c = cols[j, i]
+            if c >= 0:
+                indices[nnz] = c
+                nnz += 1
+        indptr[i + 1] = nnz
+    return nnz
+
+
+@kernel
+def output_columns(codes, column_of, base, out):
+    """out[i] = base + column_of[code] (or -1 when the code maps to no column); codes -1/-2 use
+    the last two entries of ``column_of`` as :func:`remap` does."""
+    n = column_of.size
+    for i in range(codes.size):
+        c = codes[i]
+        if c >= 0:
+            k = column_of[c]
+        elif c == -1:
+            k = column_of[n - 1]
+        else:
+            k = column_of[n - 2]
+        out[i] = base + k if k >= 0 else -1

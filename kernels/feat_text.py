@@ -89,9 +89,9 @@ def _is_word(cp, word):
     return True
 
 
-@kernel
-def _ascii_word(b):
-    return (b >= 97 and b <= 122) or (b >= 65 and b <= 90) or (b >= 48 and b <= 57) or b == 95
+ASCII_LOWER = np.array([(b + 32 if 65 <= b <= 90 else b) if (chr(b).isalnum() or b == 95) else 0
+                        for b in range(128)], dtype=np.uint8)
+ASCII_KEEP = np.array([b if (chr(b).isalnum() or b == 95) else 0 for b in range(128)], dtype=np.uint8)
 
 
 @kernel
@@ -101,13 +101,13 @@ def next_token(data, p, end, word, lower, lowercase, policy, tok):
     invalid UTF-8 under policy 2 (error)."""
     k = 0
     ncp = 0
+    amap = ASCII_LOWER if lowercase else ASCII_KEEP
     while p < end:
         b = data[p]
-        if b < 0x80:  # ASCII fast path
-            if _ascii_word(b):
-                if lowercase and b >= 65 and b <= 90:
-                    b = b + 32
-                tok[k] = b
+        if b < 0x80:  # ASCII fast path: one table load gives "separator" (0) or the output byte
+            m = amap[b]
+            if m != 0:
+                tok[k] = m
                 k += 1
                 ncp += 1
                 p += 1
@@ -157,20 +157,31 @@ def next_token(data, p, end, word, lower, lowercase, policy, tok):
 
 
 @kernel
-def _insertion_sort(a, lo, hi):
-    for i in range(lo + 1, hi):
-        x = a[i]
-        j = i - 1
-        while j >= lo and a[j] > x:
-            a[j + 1] = a[j]
-            j -= 1
-        a[j + 1] = x
+def _sort_pairs(cols, vals, n):
+    """Sort (cols, vals) by cols over [0, n): insertion sort for short rows, argsort otherwise."""
+    if n <= 32:
+        for i in range(1, n):
+            c = cols[i]
+            v = vals[i]
+            j = i - 1
+            while j >= 0 and cols[j] > c:
+                cols[j + 1] = cols[j]
+                vals[j + 1] = vals[j]
+                j -= 1
+            cols[j + 1] = c
+            vals[j + 1] = v
+        return
+    order = np.argsort(cols[:n], kind="mergesort")
+    c2 = cols[:n][order]
+    v2 = vals[:n][order]
+    cols[:n] = c2
+    vals[:n] = v2
 
 
 @kernel
 def vectorize(length, offset, validity, offsets, data, word, lower, lowercase, policy,
               mode, n_features, alternate_sign, cat_offsets, cat_data, slots,
-              binary, sublinear, weights, norm, scratch, touched, tok,
+              binary, sublinear, weights, norm, cols, vals, tok,
               indptr, indices, values):
     """Count tokens of each document into CSR rows (sorted column indices, duplicates summed).
 
@@ -180,12 +191,14 @@ def vectorize(length, offset, validity, offsets, data, word, lower, lowercase, p
     counts to 1, ``sublinear`` maps tf to 1 + log(tf), ``weights`` (size 0: none) multiplies column
     j by weights[j] (IDF), ``norm`` 1 scales to unit L2, 2 to unit L1.
 
-    ``scratch`` (float64, n_features, zeros) and ``touched`` (int64, n_features) are work arrays;
-    ``tok`` holds one token (>= longest document). ``indices``/``values`` are grown by doubling.
-    Returns (indices, values, nnz, bad) with ``bad`` the first document with invalid UTF-8 under
-    policy 2, else -1.
+    ``cols`` (int64) and ``vals`` (float64) hold one document's tokens (size >= the most tokens a
+    document can have); ``tok`` holds one token (>= longest document). ``indices``/``values``
+    are grown by doubling. Returns (indices, values, nnz, bad) with ``bad`` the first document
+    with invalid UTF-8 under policy 2, else -1.
     """
     masked = validity.size != 0
+    pow2 = (n_features & (n_features - 1)) == 0
+    fmask = n_features - 1
     nnz = 0
     indptr[0] = 0
     for i in range(length):
@@ -204,6 +217,8 @@ def vectorize(length, offset, validity, offsets, data, word, lower, lowercase, p
                     h = murmurhash3_32(tok, 0, k, 0)
                     if h == -2147483648:
                         col = (2147483647 - (n_features - 1)) % n_features
+                    elif pow2:
+                        col = abs(h) & fmask
                     else:
                         col = abs(h) % n_features
                     v = 1.0
@@ -214,23 +229,18 @@ def vectorize(length, offset, validity, offsets, data, word, lower, lowercase, p
                     if col < 0:
                         continue
                     v = 1.0
-                if scratch[col] == 0.0:
-                    # a column can sum back to 0.0 (signed hashing); a NaN marker is not needed
-                    # because a repeated touch only re-adds the index, deduplicated below
-                    touched[nt] = col
-                    nt += 1
-                scratch[col] += v
-        # dedupe the touched list (a column whose sum returned to 0.0 was added twice)
-        if nt > 64:
-            touched[:nt].sort()
-        else:
-            _insertion_sort(touched, 0, nt)
-        m = 0
+                cols[nt] = col
+                vals[nt] = v
+                nt += 1
+        _sort_pairs(cols, vals, nt)
+        m = 0  # merge equal columns, summing their values
         for t in range(nt):
-            if t > 0 and touched[t] == touched[t - 1]:
-                continue
-            touched[m] = touched[t]
-            m += 1
+            if m > 0 and cols[m - 1] == cols[t]:
+                vals[m - 1] += vals[t]
+            else:
+                cols[m] = cols[t]
+                vals[m] = vals[t]
+                m += 1
         if nnz + m > indices.size:
             cap = max(2 * indices.size, nnz + m + 16)
             ni = np.empty(cap, dtype=indices.dtype)
@@ -241,9 +251,8 @@ def vectorize(length, offset, validity, offsets, data, word, lower, lowercase, p
             values = nv
         acc = 0.0
         for t in range(m):
-            col = touched[t]
-            x = scratch[col]
-            scratch[col] = 0.0
+            col = cols[t]
+            x = vals[t]
             if binary and x != 0.0:
                 x = 1.0
             if sublinear and x > 0.0:

@@ -120,7 +120,9 @@ class OneHotEncoder(CategoricalTransform):
     """One 0/1 feature per category (scikit-learn's OneHotEncoder with dense output).
 
     Output order per column: the frequent categories in sorted order, null when seen at fit
-    (``<col>_null``), then ``<col>_infrequent`` under ``handle_unknown='infrequent'``.
+    (``<col>_null``), then ``<col>_infrequent`` under ``handle_unknown='infrequent'``. With
+    ``sparse_output=True`` the output is a :class:`~mlcore.features.CSRMatrix` (one stored 1.0 per
+    row and column), as scikit-learn's default sparse output: the right choice for many categories.
 
     Examples
     --------
@@ -134,11 +136,14 @@ class OneHotEncoder(CategoricalTransform):
     """
 
     kind = "one_hot"
-    _params = ("handle_unknown", "min_frequency", "max_categories")
+    _params = ("handle_unknown", "min_frequency", "max_categories", "sparse_output")
     _json_state = CategoricalTransform._json_state + ("infrequent_",)
 
-    def __init__(self, columns, *, handle_unknown: str = "error", min_frequency=None, max_categories=None):
+    def __init__(self, columns, *, handle_unknown: str = "error", min_frequency=None, max_categories=None,
+                 sparse_output: bool = False):
         super().__init__(columns)
+        self.sparse_output = bool(sparse_output)
+        self.sparse = self.sparse_output
         _check_policy("OneHotEncoder", handle_unknown, min_frequency, max_categories)
         self.handle_unknown = handle_unknown
         self.min_frequency = min_frequency
@@ -187,7 +192,30 @@ class OneHotEncoder(CategoricalTransform):
             self._column_of.append(col_of)
             self._widths.append(width)
 
+    def transform(self, data):
+        """Dense float64 table, or a CSRMatrix with ``sparse_output=True``."""
+        if not self.sparse_output:
+            return super().transform(data)
+        from .. import _arrow
+        from .sparse import CSRMatrix
+
+        self._check_fitted()
+        table = _arrow.as_table(data)
+        n = table.num_rows
+        cols = np.empty((len(self.columns), n), dtype=np.int64)
+        base = 0
+        for k in range(len(self.columns)):
+            ks.output_columns(self._codes(table, k), self._column_of[k], base, cols[k])
+            base += self._widths[k]
+        indptr = np.empty(n + 1, dtype=np.int64)
+        indices = np.empty(len(self.columns) * n, dtype=np.int64)
+        nnz = ks.one_hot_rows(cols, indptr, indices)
+        return CSRMatrix.from_numpy(indptr, indices[:nnz], np.ones(nnz), shape=(n, self.n_features_out_),
+                                    feature_names=self.feature_names_out_)
+
     def write(self, table, out, col0):
+        if self.sparse_output:
+            raise TypeError("OneHotEncoder(sparse_output=True) has sparse output; use transform() or a FeaturePlan")
         out[col0:col0 + self.n_features_out_] = 0.0
         pos = col0
         for k in range(len(self.columns)):

@@ -121,14 +121,15 @@ class _TextTransform(Transform):
         maxlen = int(lens.max()) if lens.size else 0
         nbytes = int(lens.sum())
         tok = np.empty(2 * maxlen + 8, dtype=np.uint8)
-        scratch = np.zeros(n_features, dtype=np.float64)
-        touched = np.empty(n_features + maxlen + 8, dtype=np.int64)
+        # a token takes >= 2 bytes and a separator: at most (maxlen + 1) // 3 + 1 per document
+        cols = np.empty(maxlen // 2 + 8, dtype=np.int64)
+        vals = np.empty(maxlen // 2 + 8, dtype=np.float64)
         indptr = np.empty(v.length + 1, dtype=np.int64)
         cap = nbytes // 4 + 16
         indices, values, nnz, bad = kt.vectorize(
             v.length, v.offset, v.validity, v.offsets, v.values, word, lower, self.lowercase,
             _POLICY[self.invalid_utf8], mode, n_features, alternate_sign, cats.cat_offsets,
-            cats.cat_data, cats.slots, binary, sublinear, weights, norm, scratch, touched, tok,
+            cats.cat_data, cats.slots, binary, sublinear, weights, norm, cols, vals, tok,
             indptr, np.empty(cap, dtype=np.int32), np.empty(cap, dtype=np.float64))
         if bad >= 0:
             _raise_invalid(piece, int(bad), self.columns[0], type(self).__name__, row0)
