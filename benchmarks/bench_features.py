@@ -98,7 +98,7 @@ def _peak_mib(fn) -> float:
 def _mlcore_plan(threads):
     return mf.FeaturePlan([
         mf.StandardScaler(NUM),
-        mf.OneHotEncoder(CAT, handle_unknown="ignore"),
+        mf.OneHotEncoder(CAT, handle_unknown="ignore", sparse_output=True),
         mf.HashingVectorizer(["text"], n_features=N_FEATURES),
     ], n_threads=threads)
 

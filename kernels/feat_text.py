@@ -355,41 +355,36 @@ def vocab_count(length, offset, validity, offsets, data, word, lower, lowercase,
 
 
 @kernel
-def dense_to_csr_rows(n_rows, dense_t, n_dense, sp_indptr, sp_indices, sp_values, col0,
-                      indptr, indices, values):
-    """Stack dense columns (``dense_t`` rows are features, C order) before the sparse block
-    shifted by ``col0``: one CSR. Dense zeros are not stored (NaN is)."""
-    nnz = 0
-    indptr[0] = 0
-    for i in range(n_rows):
-        for f in range(n_dense):
-            x = dense_t[f, i]
-            if x != 0.0:
-                indices[nnz] = f
-                values[nnz] = x
-                nnz += 1
-        for t in range(sp_indptr[i], sp_indptr[i + 1]):
-            indices[nnz] = col0 + sp_indices[t]
-            values[nnz] = sp_values[t]
-            nnz += 1
-        indptr[i + 1] = nnz
-    return nnz
+def dense_row_counts(n_rows, dense_t, counts):
+    """counts[i] += number of non-zero values of row i over the dense features (rows of dense_t)."""
+    for f in range(dense_t.shape[0]):
+        row = dense_t[f]
+        for i in range(n_rows):
+            if row[i] != 0.0:
+                counts[i] += 1
 
 
 @kernel
-def hstack_csr(n_rows, a_indptr, a_indices, a_values, b_indptr, b_indices, b_values, b_col0,
-               indptr, indices, values):
-    """Rows of CSR ``a`` followed by CSR ``b`` shifted by ``b_col0`` columns: one CSR."""
-    nnz = 0
-    indptr[0] = 0
+def place_dense(n_rows, dense_t, cursor, indices, values):
+    """Write the non-zero dense values of each row at ``cursor[i]`` (advanced), column f."""
     for i in range(n_rows):
-        for t in range(a_indptr[i], a_indptr[i + 1]):
-            indices[nnz] = a_indices[t]
-            values[nnz] = a_values[t]
-            nnz += 1
+        c = cursor[i]
+        for f in range(dense_t.shape[0]):
+            x = dense_t[f, i]
+            if x != 0.0:
+                indices[c] = f
+                values[c] = x
+                c += 1
+        cursor[i] = c
+
+
+@kernel
+def place_block(n_rows, b_indptr, b_indices, b_values, col0, cursor, indices, values):
+    """Append the rows of one CSR block, its columns shifted by ``col0``, at ``cursor[i]``."""
+    for i in range(n_rows):
+        c = cursor[i]
         for t in range(b_indptr[i], b_indptr[i + 1]):
-            indices[nnz] = b_col0 + b_indices[t]
-            values[nnz] = b_values[t]
-            nnz += 1
-        indptr[i + 1] = nnz
-    return nnz
+            indices[c] = col0 + b_indices[t]
+            values[c] = b_values[t]
+            c += 1
+        cursor[i] = c

@@ -39,7 +39,7 @@ from .selection import CorrelationFilter, MutualInfoSelector, VarianceThreshold
 from .sparse import CSRMatrix
 from .target import TargetEncoder
 from .temporal import DateTimeParts
-from .text import CountVectorizer, HashingVectorizer, TfidfVectorizer
+from .text import CountVectorizer, HashingVectorizer, TfidfVectorizer, _LazyNames
 
 __all__ = ["FeaturePlan", "KINDS", "as_matrix"]
 
@@ -89,6 +89,40 @@ def as_matrix(table: pa.Table) -> np.ndarray:
     warnings.warn("the table's columns are not one contiguous buffer; copying them into a matrix",
                   CopyWarning, stacklevel=2)
     return np.asfortranarray(np.column_stack([c.to_numpy() for c in table.columns]))
+
+
+class _ChainedNames(list):
+    """Concatenated name segments, some lazy, without building every name."""
+
+    def __init__(self, segments):
+        super().__init__()
+        self._segments = segments
+        self._n = sum(len(s) for s in segments)
+
+    def __len__(self):
+        return self._n
+
+    def __iter__(self):
+        for seg in self._segments:
+            yield from seg
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(self._n)[i]]
+        if not -self._n <= i < self._n:
+            raise IndexError(i)
+        i %= self._n
+        for seg in self._segments:
+            if i < len(seg):
+                return seg[i]
+            i -= len(seg)
+        raise IndexError(i)
+
+    def __eq__(self, other):
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    def __repr__(self):
+        return f"[{self[0]!r}, …, {self[-1]!r}] ({self._n} names)"
 
 
 def _steps(steps) -> list[Transform]:
@@ -174,7 +208,8 @@ class FeaturePlan:
         self._record_schema(table)
         for s in self.steps:
             s.fit(table, y if s.needs_target else None)
-        names = self.feature_names_out_
+        # hashed blocks are named <prefix><j> and not listed: check the listed names
+        names = [n for seg in self._name_segments() if not isinstance(seg, _LazyNames) for n in seg]
         if len(set(names)) != len(names):
             seen, dup = set(), []
             for n in names:
@@ -241,8 +276,10 @@ class FeaturePlan:
             else:
                 for i in range(len(dense)):
                     run(i)
-        d = sum(widths)
-        return matrix_table(mat, self.feature_names_out_[:d])
+        names = []
+        for seg in self._name_segments()[:len(dense)]:
+            names.extend(seg)
+        return matrix_table(mat, names)
 
     def _transform(self, table, y_crossfit=None):
         self._check_fitted()
@@ -256,42 +293,55 @@ class FeaturePlan:
         return self._stack(dense, mats, n)
 
     def _stack(self, dense: pa.Table, mats: list[CSRMatrix], n: int) -> CSRMatrix:
+        """One CSR: the dense features (zeros not stored), then each sparse block; every entry is
+        written once, at its final place."""
         d = dense.num_columns
-        dm = as_matrix(dense).T if d else np.zeros((0, n))
-        dm = np.ascontiguousarray(dm)
-        ip, ix, dv = (np.asarray(a) for a in mats[0].buffers())
-        nnz = int(np.count_nonzero(dm)) + ip[-1]
-        indptr = np.empty(n + 1, np.int64)
-        indices = np.empty(nnz, np.int64)
-        values = np.empty(nnz, np.float64)
-        kt.dense_to_csr_rows(n, dm, d, ip, ix, dv, d, indptr, indices, values)
-        col0 = d + mats[0].shape[1]
-        for m in mats[1:]:
-            bp, bx, bv = m.buffers()
-            nnz2 = int(indptr[-1]) + int(bp[-1])
-            p2, x2, v2 = np.empty(n + 1, np.int64), np.empty(nnz2, np.int64), np.empty(nnz2)
-            kt.hstack_csr(n, indptr, indices, values, bp, bx, bv, col0, p2, x2, v2)
-            indptr, indices, values = p2, x2, v2
+        dm = as_matrix(dense).T if d and n else np.zeros((0, n))
+        counts = np.zeros(n + 1, np.int64)
+        if d:
+            kt.dense_row_counts(n, dm, counts[1:])
+        blocks = [m.buffers() for m in mats]
+        for ip, _, _ in blocks:
+            counts[1:] += np.diff(ip)
+        indptr = np.cumsum(counts)
+        nnz = int(indptr[-1])
+        itype = np.int32 if nnz < 2**31 - 1 and d + sum(m.shape[1] for m in mats) < 2**31 - 1 else np.int64
+        indices = _arrow.empty_numeric(nnz, itype)
+        values = _arrow.empty_numeric(nnz, np.float64)
+        cursor = indptr[:-1].copy()
+        if d:
+            kt.place_dense(n, dm, cursor, indices, values)
+        col0 = d
+        for (ip, ix, dv), m in zip(blocks, mats):
+            kt.place_block(n, ip, ix, dv, col0, cursor, indices, values)
             col0 += m.shape[1]
-        return CSRMatrix.from_numpy(indptr, indices, values, shape=(n, col0),
-                                    feature_names=self.feature_names_out_)
+        return CSRMatrix(pa.array(indptr.astype(itype)), _arrow.wrap_numeric(indices), _arrow.wrap_numeric(values),
+                         (n, col0), feature_names=self.feature_names_out_)
 
     # -- description ---------------------------------------------------------------------------
     @property
     def feature_names_out_(self) -> list[str]:
         """Output feature names: dense steps first, then sparse ones, each in step order."""
+        segments = self._name_segments()
+        if all(isinstance(seg, list) and not isinstance(seg, _LazyNames) for seg in segments):
+            return [n for seg in segments for n in seg]
+        return _ChainedNames(segments)
+
+    def _name_segments(self) -> list:
+        """Output names per step, dense steps first; big hashed blocks stay lazy."""
         if not all(s.is_fitted for s in self.steps):
             raise NotFittedError("This FeaturePlan is not fitted yet; call fit(table) first")
-        names = []
+        segments = []
         for dense_pass in (True, False):
             for i, s in enumerate(self.steps, 1):
                 if s.sparse == dense_pass:
                     continue
+                names = s.feature_names_out_
                 if self.verbose_feature_names:
-                    names.extend(f"{i}_{s.kind}__{n}" for n in s.feature_names_out_)
-                else:
-                    names.extend(s.feature_names_out_)
-        return names
+                    names = _LazyNames(f"{i}_{s.kind}__{names._prefix}", len(names)) if isinstance(names, _LazyNames) \
+                        else [f"{i}_{s.kind}__{n}" for n in names]
+                segments.append(names)
+        return segments
 
     @property
     def n_features_out_(self) -> int:

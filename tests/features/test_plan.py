@@ -93,7 +93,8 @@ def test_saved_files_are_data_only(flights, tmp_path):
         mf.FeaturePlan.load(tmp_path)
 
 
-def test_plan_matches_column_transformer():
+@pytest.mark.parametrize("sparse_output", [False, True])
+def test_plan_matches_column_transformer(sparse_output):
     rng = np.random.default_rng(0)
     n = 3000
     num = {f"x{j}": rng.normal(j, 1 + j, n) for j in range(4)}
@@ -102,7 +103,7 @@ def test_plan_matches_column_transformer():
     t = pa.table({**num, "cat": cat, "doc": docs})
     import pandas as pd
     df = pd.DataFrame({**num, "cat": cat, "doc": docs})
-    plan = mf.FeaturePlan([mf.StandardScaler(list(num)), mf.OneHotEncoder(["cat"], handle_unknown="ignore"),
+    plan = mf.FeaturePlan([mf.StandardScaler(list(num)), mf.OneHotEncoder(["cat"], handle_unknown="ignore", sparse_output=sparse_output),
                            mf.HashingVectorizer(["doc"], n_features=2**8)])
     ct = compose.ColumnTransformer([("num", skp.StandardScaler(), list(num)),
                                     ("cat", skp.OneHotEncoder(handle_unknown="ignore"), ["cat"]),
@@ -111,8 +112,9 @@ def test_plan_matches_column_transformer():
     want = ct.fit_transform(df)
     np.testing.assert_allclose(got.toarray(), want.toarray(), rtol=1e-9, atol=1e-12)
     assert len(plan.feature_names_out_) == got.shape[1]
+    assert plan.feature_names_out_[4:8] == ["cat_u", "cat_v", "cat_w", "cat_zz"]
     dense_part, sparse_parts = plan.transform_parts(t)
-    assert dense_part.num_columns == 8 and sparse_parts[0].shape == (n, 2**8)
+    assert dense_part.num_columns == (4 if sparse_output else 8) and sparse_parts[-1].shape == (n, 2**8)
 
 
 def test_dense_output_is_one_zero_copy_column_major_buffer():
