@@ -182,7 +182,7 @@ def _sort_pairs(cols, vals, n):
 def vectorize(length, offset, validity, offsets, data, word, lower, lowercase, policy,
               mode, n_features, alternate_sign, cat_offsets, cat_data, slots,
               binary, sublinear, weights, norm, cols, vals, tok,
-              indptr, indices, values):
+              indptr, indices, values, row_start, nnz_start):
     """Count tokens of each document into CSR rows (sorted column indices, duplicates summed).
 
     ``mode`` 0: hashing trick, column ``abs(h) % n_features`` of the signed MurmurHash3 ``h`` of the
@@ -192,16 +192,20 @@ def vectorize(length, offset, validity, offsets, data, word, lower, lowercase, p
     j by weights[j] (IDF), ``norm`` 1 scales to unit L2, 2 to unit L1.
 
     ``cols`` (int64) and ``vals`` (float64) hold one document's tokens (size >= the most tokens a
-    document can have); ``tok`` holds one token (>= longest document). ``indices``/``values``
-    are grown by doubling. Returns (indices, values, nnz, bad) with ``bad`` the first document
-    with invalid UTF-8 under policy 2, else -1.
+    document can have); ``tok`` holds one token (>= longest document). Rows from ``row_start``
+    are appended after ``nnz_start`` stored values. Returns (nnz, next_row, bad): ``next_row`` <
+    ``length`` when ``indices``/``values`` are full (the caller grows them and calls again from
+    there - growing inside would make Numba reference-count the arrays on every row); ``bad`` is
+    the first document with invalid UTF-8 under policy 2, else -1.
     """
     masked = validity.size != 0
     pow2 = (n_features & (n_features - 1)) == 0
     fmask = n_features - 1
-    nnz = 0
-    indptr[0] = 0
-    for i in range(length):
+    nnz = nnz_start
+    if row_start == 0:
+        indptr[0] = 0
+    cap = indices.size
+    for i in range(row_start, length):
         j = offset + i
         nt = 0
         if not (masked and not ((validity[j >> 3] >> (j & 7)) & 1)):
@@ -212,7 +216,7 @@ def vectorize(length, offset, validity, offsets, data, word, lower, lowercase, p
                 if k == 0:
                     break
                 if k < 0:
-                    return indices, values, nnz, i
+                    return nnz, length, i
                 if mode == 0:
                     h = murmurhash3_32(tok, 0, k, 0)
                     if h == -2147483648:
@@ -241,14 +245,8 @@ def vectorize(length, offset, validity, offsets, data, word, lower, lowercase, p
                 cols[m] = cols[t]
                 vals[m] = vals[t]
                 m += 1
-        if nnz + m > indices.size:
-            cap = max(2 * indices.size, nnz + m + 16)
-            ni = np.empty(cap, dtype=indices.dtype)
-            nv = np.empty(cap, dtype=values.dtype)
-            ni[:nnz] = indices[:nnz]
-            nv[:nnz] = values[:nnz]
-            indices = ni
-            values = nv
+        if nnz + m > cap:
+            return nnz, i, -1
         acc = 0.0
         for t in range(m):
             col = cols[t]
@@ -271,7 +269,7 @@ def vectorize(length, offset, validity, offsets, data, word, lower, lowercase, p
                 values[nnz + t] /= s
         nnz += m
         indptr[i + 1] = nnz
-    return indices, values, nnz, -1
+    return nnz, length, -1
 
 
 @kernel

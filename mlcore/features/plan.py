@@ -206,8 +206,15 @@ class FeaturePlan:
         """Fit every step on ``data`` (``y`` goes to the steps that use a target). Returns self."""
         table = _arrow.as_table(data)
         self._record_schema(table)
-        for s in self.steps:
+        def fit_step(s):
             s.fit(table, y if s.needs_target else None)
+
+        if len(self.steps) > 1 and self._threads() > 1:
+            with cf.ThreadPoolExecutor(min(len(self.steps), self._threads())) as ex:
+                list(ex.map(fit_step, self.steps))  # kernels release the GIL
+        else:
+            for s in self.steps:
+                fit_step(s)
         # hashed blocks are named <prefix><j> and not listed: check the listed names
         names = [n for seg in self._name_segments() if not isinstance(seg, _LazyNames) for n in seg]
         if len(set(names)) != len(names):

@@ -126,11 +126,20 @@ class _TextTransform(Transform):
         vals = np.empty(maxlen // 2 + 8, dtype=np.float64)
         indptr = np.empty(v.length + 1, dtype=np.int64)
         cap = nbytes // 4 + 16
-        indices, values, nnz, bad = kt.vectorize(
-            v.length, v.offset, v.validity, v.offsets, v.values, word, lower, self.lowercase,
-            _POLICY[self.invalid_utf8], mode, n_features, alternate_sign, cats.cat_offsets,
-            cats.cat_data, cats.slots, binary, sublinear, weights, norm, cols, vals, tok,
-            indptr, np.empty(cap, dtype=np.int32), np.empty(cap, dtype=np.float64))
+        indices = np.empty(cap, dtype=np.int32)
+        values = np.empty(cap, dtype=np.float64)
+        row, nnz, bad = 0, 0, -1
+        while True:
+            nnz, row, bad = kt.vectorize(
+                v.length, v.offset, v.validity, v.offsets, v.values, word, lower, self.lowercase,
+                _POLICY[self.invalid_utf8], mode, n_features, alternate_sign, cats.cat_offsets,
+                cats.cat_data, cats.slots, binary, sublinear, weights, norm, cols, vals, tok,
+                indptr, indices, values, row, nnz)
+            if bad >= 0 or row >= v.length:
+                break
+            cap = 2 * cap + cols.size  # full: grow and resume at `row`
+            indices = np.concatenate([indices[:nnz], np.empty(cap - nnz, np.int32)])
+            values = np.concatenate([values[:nnz], np.empty(cap - nnz)])
         if bad >= 0:
             _raise_invalid(piece, int(bad), self.columns[0], type(self).__name__, row0)
         return indptr, indices[:nnz], values[:nnz]
