@@ -193,3 +193,16 @@ def test_hashing_property_any_text(docs):
     if any(("Σ" in d) or any(ord(ch) >= 0x20000 for ch in d) for d in docs if d):
         return
     np.testing.assert_allclose(got.to_scipy().toarray(), want.toarray(), rtol=1e-12, atol=1e-15)
+
+
+def test_output_growth_path_many_short_distinct_tokens():
+    # 2-letter distinct tokens store more values than the first guess (a quarter of the bytes):
+    # the kernel stops, the caller grows the output and resumes at the same row
+    import itertools
+    pairs = ["".join(p) for p in itertools.product("abcdefghij", repeat=2)]
+    docs = [" ".join(pairs[i:] + pairs[:i]) for i in range(60)]
+    got = mf.HashingVectorizer(["d"], n_features=2**20, norm=None).fit_transform(pa.table({"d": docs})).to_scipy()
+    want = sk.HashingVectorizer(n_features=2**20, norm=None).transform(docs)
+    np.testing.assert_array_equal(got.indptr, want.indptr)
+    np.testing.assert_array_equal(got.indices, want.indices)
+    np.testing.assert_array_equal(got.data, want.data)
