@@ -202,13 +202,13 @@ class OneHotEncoder(CategoricalTransform):
         self._check_fitted()
         table = _arrow.as_table(data)
         n = table.num_rows
-        cols = np.empty((len(self.columns), n), dtype=np.int64)
+        cols = _arrow.empty_numeric(len(self.columns) * n, np.int64).reshape(len(self.columns), n)
         base = 0
         for k in range(len(self.columns)):
             ks.output_columns(self._codes(table, k), self._column_of[k], base, cols[k])
             base += self._widths[k]
-        indptr = np.empty(n + 1, dtype=np.int64)
-        indices = np.empty(len(self.columns) * n, dtype=np.int64)
+        indptr = _arrow.empty_numeric(n + 1, np.int64)
+        indices = _arrow.empty_numeric(len(self.columns) * n, np.int64)
         nnz = ks.one_hot_rows(cols, indptr, indices)
         return CSRMatrix.from_numpy(indptr, indices[:nnz], np.ones(nnz), shape=(n, self.n_features_out_),
                                     feature_names=self.feature_names_out_)

@@ -124,10 +124,13 @@ class _TextTransform(Transform):
         # a token takes >= 2 bytes and a separator: at most (maxlen + 1) // 3 + 1 per document
         cols = np.empty(maxlen // 2 + 8, dtype=np.int64)
         vals = np.empty(maxlen // 2 + 8, dtype=np.float64)
-        indptr = np.empty(v.length + 1, dtype=np.int64)
-        cap = nbytes // 4 + 16
-        indices = np.empty(cap, dtype=np.int32)
-        values = np.empty(cap, dtype=np.float64)
+        # Outputs come from Arrow's pool: fresh np.empty memory page-faults on first write (the
+        # notes measured 155 ms per 80 MB against 19 ms from the pool). A first guess of one value
+        # per 6 bytes (an English word and a space) grows by doubling when it is short.
+        indptr = _arrow.empty_numeric(v.length + 1, np.int64)
+        cap = nbytes // 6 + 16
+        indices = _arrow.empty_numeric(cap, np.int32)
+        values = _arrow.empty_numeric(cap, np.float64)
         row, nnz, bad = 0, 0, -1
         while True:
             nnz, row, bad = kt.vectorize(
@@ -138,8 +141,11 @@ class _TextTransform(Transform):
             if bad >= 0 or row >= v.length:
                 break
             cap = 2 * cap + cols.size  # full: grow and resume at `row`
-            indices = np.concatenate([indices[:nnz], np.empty(cap - nnz, np.int32)])
-            values = np.concatenate([values[:nnz], np.empty(cap - nnz)])
+            grown_i = _arrow.empty_numeric(cap, np.int32)
+            grown_v = _arrow.empty_numeric(cap, np.float64)
+            grown_i[:nnz] = indices[:nnz]
+            grown_v[:nnz] = values[:nnz]
+            indices, values = grown_i, grown_v
         if bad >= 0:
             _raise_invalid(piece, int(bad), self.columns[0], type(self).__name__, row0)
         return indptr, indices[:nnz], values[:nnz]
@@ -162,8 +168,14 @@ class _TextTransform(Transform):
         indptr[0] = 0
         for (ip, _, _), s, base in zip(parts, starts, nnz):
             indptr[s + 1:s + ip.size] = ip[1:] + base
-        indices = parts[0][1] if len(parts) == 1 else np.concatenate([p[1] for p in parts])
-        data = parts[0][2] if len(parts) == 1 else np.concatenate([p[2] for p in parts])
+        if len(parts) == 1:
+            indices, data = parts[0][1], parts[0][2]
+        else:
+            indices = _arrow.empty_numeric(int(nnz[-1]), np.int32)
+            data = _arrow.empty_numeric(int(nnz[-1]), np.float64)
+            for (_, ix, dv), base in zip(parts, nnz):
+                indices[base:base + ix.size] = ix
+                data[base:base + dv.size] = dv
         return CSRMatrix.from_numpy(indptr, indices, data, shape=(n, kw["n_features"]))
 
     def transform(self, data) -> CSRMatrix:
