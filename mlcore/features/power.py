@@ -67,7 +67,7 @@ class PowerTransformer(Transform):
     >>> from mlcore.features import PowerTransformer
     >>> pt = PowerTransformer(["x"]).fit(pa.table({"x": [1.0, 2.0, 4.0, 8.0]}))
     >>> round(float(pt.lambdas_[0]), 4)
-    -0.1423
+    -0.2455
     """
 
     kind = "power"

@@ -198,7 +198,7 @@ class RobustScaler(Transform):
     >>> import pyarrow as pa
     >>> from mlcore.features import RobustScaler
     >>> RobustScaler(["x"]).fit_transform(pa.table({"x": [1.0, 2.0, 3.0, 10.0]}))["x"].to_pylist()
-    [-0.5454545454545454, -0.18181818181818182, 0.18181818181818182, 2.727272727272727]
+    [-0.5, -0.16666666666666666, 0.16666666666666666, 2.5]
     """
 
     kind = "robust_scaler"

@@ -417,7 +417,7 @@ class TfidfVectorizer(CountVectorizer):
     >>> import pyarrow as pa
     >>> from mlcore.features import TfidfVectorizer
     >>> tv = TfidfVectorizer(["doc"]).fit(pa.table({"doc": ["a cat", "the cat", "the dog"]}))
-    >>> [round(x, 4) for x in tv.idf_]
+    >>> [round(float(x), 4) for x in tv.idf_]
     [1.2877, 1.6931, 1.2877]
     """
 
