@@ -10,8 +10,9 @@ HashingVectorizer(n_features=2**18) on the text; the peer is the same ColumnTran
 (conversion not timed). ``mlcore`` runs with Numba's default thread count (the machine's cores),
 ``mlcore-1thread`` with one thread; scikit-learn is single-threaded here.
 
-Each case also records the extra peak resident memory of one call (``extra_info['peak_mib']``:
-RSS sampled every 2 ms, minus RSS before the call).
+Each case also records, for one call, the extra peak resident memory (``extra_info['peak_mib']``:
+RSS sampled every 2 ms, minus RSS before the call) and the process CPU seconds beside the wall
+seconds (``cpu_s``, ``wall_s``).
 
 Run: python -m pytest -c benchmarks/pytest.ini benchmarks/bench_features.py --benchmark-json=out.json
 """
@@ -73,8 +74,8 @@ def _rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _peak_mib(fn) -> float:
-    """Extra peak RSS (MiB) of one call of fn, sampled from another thread."""
+def _peak_mib(fn) -> tuple[float, float, float]:
+    """(extra peak RSS in MiB, CPU seconds, wall seconds) of one call of fn."""
     base = _rss()
     peak = [base]
     done = threading.Event()
@@ -86,13 +87,15 @@ def _peak_mib(fn) -> float:
 
     th = threading.Thread(target=watch)
     th.start()
+    c0, w0 = time.process_time(), time.perf_counter()
     try:
         fn()
     finally:
+        c1, w1 = time.process_time(), time.perf_counter()
         done.set()
         th.join()
     peak[0] = max(peak[0], _rss())
-    return (peak[0] - base) / 2**20
+    return (peak[0] - base) / 2**20, c1 - c0, w1 - w0
 
 
 def _mlcore_plan(threads):
@@ -127,7 +130,8 @@ def _run(benchmark, impl, fn, group):
         numba.set_num_threads(_threads(impl))
         fn()  # warm-up: JIT caches, Arrow pool
     try:
-        benchmark.extra_info["peak_mib"] = round(_peak_mib(fn), 1)
+        peak, cpu, wall = _peak_mib(fn)
+        benchmark.extra_info.update(peak_mib=round(peak, 1), cpu_s=round(cpu, 3), wall_s=round(wall, 3))
         benchmark.extra_info["threads"] = _threads(impl) if impl.startswith("mlcore") else 1
         result = benchmark.pedantic(fn, rounds=3, iterations=1)
     finally:

