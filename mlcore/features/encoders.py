@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _arrow
 from .._kernels import feat_strings as ks
 from ._base import Transform
 from ._categories import CategorySet, codes_of, fit_categories, raise_unseen
+from .sparse import CSRMatrix
 
 __all__ = ["OneHotEncoder", "OrdinalEncoder", "FrequencyEncoder", "CategoricalTransform"]
 
@@ -196,9 +198,6 @@ class OneHotEncoder(CategoricalTransform):
         """Dense float64 table, or a CSRMatrix with ``sparse_output=True``."""
         if not self.sparse_output:
             return super().transform(data)
-        from .. import _arrow
-        from .sparse import CSRMatrix
-
         self._check_fitted()
         table = _arrow.as_table(data)
         n = table.num_rows

@@ -73,8 +73,8 @@ def as_matrix(table: pa.Table) -> np.ndarray:
     import warnings
 
     n, f = table.num_rows, table.num_columns
-    if f == 0:
-        return np.zeros((n, 0))
+    if f == 0 or n == 0:
+        return np.zeros((n, f), order="F")
     chunks = [c.chunks for c in table.columns]
     ok = all(len(c) == 1 and c[0].type == pa.float64() and c[0].null_count == 0 and c[0].offset == 0
              for c in chunks)

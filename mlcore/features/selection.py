@@ -7,7 +7,7 @@ import numpy as np
 
 from .._kernels import feat_numeric as kn
 from ._base import Transform, numeric_views, read_float
-from .scalers import _mean_var, column_stats, finite_values
+from .scalers import _mean_var, column_stats
 
 __all__ = ["VarianceThreshold", "CorrelationFilter", "MutualInfoSelector", "mutual_information"]
 

@@ -4,7 +4,6 @@ zero-copy output, bad input and tampered artifacts."""
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pyarrow as pa
@@ -15,7 +14,6 @@ from sklearn.feature_extraction import text as sk
 import mlcore.features as mf
 from mlcore.datasets import nycflights13
 from mlcore.errors import ArtifactError, ColumnNotFoundError, NotFittedError, SchemaError
-from reference.feat_layouts import dense
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +140,11 @@ def test_plan_bad_input():
         plan.transform(pa.table({"x": [1.0], "c": [1.5]}))
     empty = plan.transform(t.slice(0, 0))
     assert empty.num_rows == 0 and empty.column_names == plan.feature_names_out_
+    assert mf.as_matrix(empty).shape == (0, 3)
+    # pandas and dict input are converted once at the edge
+    np.testing.assert_array_equal(mf.as_matrix(plan.transform(t.to_pandas())), mf.as_matrix(plan.transform(t)))
+    np.testing.assert_array_equal(mf.as_matrix(plan.transform({"x": np.array([2.0]), "c": pa.array(["b"])})),
+                                  [[0.0, 0.0, 1.0]])
     out = plan.transform(pa.table({"x": pa.array([None, np.inf], pa.float64()), "c": pa.array([None, "zz"], pa.string())}))
     assert np.isnan(out["x"][0].as_py()) and out["x"][1].as_py() == np.inf
     assert out["c_a"].to_pylist() == [0.0, 0.0]
