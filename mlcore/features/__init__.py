@@ -9,7 +9,7 @@ with :func:`as_matrix`) or, with a text step, a :class:`CSRMatrix`.
 
 from .binning import KBinsDiscretizer
 from .combine import Combine
-from .encoders import FrequencyEncoder, OneHotEncoder, OrdinalEncoder
+from .encoders import CategoryCross, FrequencyEncoder, OneHotEncoder, OrdinalEncoder
 from .missing import MissingIndicator
 from .plan import KINDS, FeaturePlan, as_matrix
 from .power import LogTransformer, PowerTransformer
@@ -25,7 +25,7 @@ __all__ = [
     "StandardScaler", "MinMaxScaler", "RobustScaler", "Passthrough",
     "LogTransformer", "PowerTransformer", "KBinsDiscretizer",
     "OneHotEncoder", "OrdinalEncoder", "FrequencyEncoder", "TargetEncoder",
-    "MissingIndicator", "DateTimeParts", "Combine",
+    "MissingIndicator", "DateTimeParts", "Combine", "CategoryCross",
     "VarianceThreshold", "CorrelationFilter", "MutualInfoSelector",
     "HashingVectorizer", "CountVectorizer", "TfidfVectorizer",
 ]

@@ -20,7 +20,7 @@ from ._base import Transform
 from ._categories import CategorySet, codes_of, fit_categories, raise_unseen
 from .sparse import CSRMatrix
 
-__all__ = ["OneHotEncoder", "OrdinalEncoder", "FrequencyEncoder", "CategoricalTransform"]
+__all__ = ["OneHotEncoder", "OrdinalEncoder", "FrequencyEncoder", "CategoryCross", "CategoricalTransform"]
 
 _POLICIES = ("error", "ignore", "infrequent")
 
@@ -51,10 +51,18 @@ class CategoricalTransform(Transform):
     _array_state = ("cat_offsets_", "cat_data_", "counts_")
     _json_state = ("null_seen_", "value_types_", "n_rows_fit_")
 
+    def _sources(self) -> list[str]:
+        """Names of the categorical inputs (the columns, or derived ones: see CategoryCross)."""
+        return list(self.columns)
+
+    def _source_table(self, table):
+        return table
+
     def _fit_categories(self, table):
+        table = self._source_table(table)
         self.cat_offsets_, self.cat_data_, self.counts_ = [], [], []
         self.null_seen_, self.value_types_ = [], []
-        for c in self.columns:
+        for c in self._sources():
             cats, counts, n_null, vtype = fit_categories(table, c, type(self).__name__)
             self.cat_offsets_.append(cats.cat_offsets)
             self.cat_data_.append(cats.cat_data)
@@ -85,7 +93,7 @@ class CategoricalTransform(Transform):
         return labels + ["null"] if self.null_seen_[k] else labels
 
     def _codes(self, table, k):
-        name = self.columns[k]
+        name = self._sources()[k]  # ``table`` is already the source table
         codes = codes_of(table, name, self._cats[k], type(self).__name__)
         if getattr(self, "handle_unknown", None) == "error":
             raise_unseen(table, name, codes, self.null_seen_[k], type(self).__name__)
@@ -93,7 +101,7 @@ class CategoricalTransform(Transform):
 
     def _describe_state(self):
         parts = []
-        for c, labels in zip(self.columns, self.categories_):
+        for c, labels in zip(self._sources(), self.categories_):
             shown = ", ".join(repr(x) for x in labels[:5]) + (", …" if len(labels) > 5 else "")
             parts.append(f"{c}: {len(labels)} categories [{shown}]")
         return "; " + "; ".join(parts)
@@ -162,7 +170,7 @@ class OneHotEncoder(CategoricalTransform):
             self.infrequent_.append(np.flatnonzero(mask).tolist())
         self._build_maps()
         names = []
-        for k, c in enumerate(self.columns):
+        for k, c in enumerate(self._sources()):
             labels = self._labels(k)
             inf = set(self.infrequent_[k])
             names += [f"{c}_{labels[i]}" for i in range(len(labels)) if i not in inf]
@@ -201,13 +209,14 @@ class OneHotEncoder(CategoricalTransform):
         self._check_fitted()
         table = _arrow.as_table(data)
         n = table.num_rows
-        cols = _arrow.empty_numeric(len(self.columns) * n, np.int64).reshape(len(self.columns), n)
+        src = self._source_table(table)
+        cols = _arrow.empty_numeric(len(self._sources()) * n, np.int64).reshape(len(self._sources()), n)
         base = 0
-        for k in range(len(self.columns)):
-            ks.output_columns(self._codes(table, k), self._column_of[k], base, cols[k])
+        for k in range(len(self._sources())):
+            ks.output_columns(self._codes(src, k), self._column_of[k], base, cols[k])
             base += self._widths[k]
         indptr = _arrow.empty_numeric(n + 1, np.int64)
-        indices = _arrow.empty_numeric(len(self.columns) * n, np.int64)
+        indices = _arrow.empty_numeric(len(self._sources()) * n, np.int64)
         nnz = ks.one_hot_rows(cols, indptr, indices)
         return CSRMatrix.from_numpy(indptr, indices[:nnz], np.ones(nnz), shape=(n, self.n_features_out_),
                                     feature_names=self.feature_names_out_)
@@ -217,8 +226,9 @@ class OneHotEncoder(CategoricalTransform):
             raise TypeError("OneHotEncoder(sparse_output=True) has sparse output; use transform() or a FeaturePlan")
         out[col0:col0 + self.n_features_out_] = 0.0
         pos = col0
-        for k in range(len(self.columns)):
-            codes = self._codes(table, k)
+        src = self._source_table(table)
+        for k in range(len(self._sources())):
+            codes = self._codes(src, k)
             ks.one_hot(codes, self._column_of[k], out, pos)
             pos += self._widths[k]
 
@@ -340,3 +350,64 @@ class FrequencyEncoder(CategoricalTransform):
         for k in range(len(self.columns)):
             codes = codes_of(table, self.columns[k], self._cats[k], "FrequencyEncoder")
             ks.remap(codes, self._maps[k], out[col0 + k])
+
+
+_SEP = "\x1f"  # unit separator: joins the two categories of a cross
+
+
+class CategoryCross(OneHotEncoder):
+    """One-hot of crossed categories: for each pair ``(a, b)`` of ``pairs``, one feature per
+    combination of an ``a`` category and a ``b`` category seen at fit (named ``a*b_<va>*<vb>``).
+
+    A row with a null in ``a`` or ``b`` has a null cross (its own category when seen at fit). The
+    options are :class:`OneHotEncoder`'s; ``min_frequency``/``max_categories`` with
+    ``handle_unknown='infrequent'`` keep rare combinations in one bucket. Joining the two columns
+    as strings is one Arrow compute pass (a copy) per pair.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from mlcore.features import CategoryCross
+    >>> t = pa.table({"o": ["EWR", "JFK", "EWR"], "d": ["ATL", "ATL", "BOS"]})
+    >>> CategoryCross(pairs=[("o", "d")], handle_unknown="ignore").fit(t).feature_names_out_
+    ['o*d_EWR*ATL', 'o*d_EWR*BOS', 'o*d_JFK*ATL']
+    """
+
+    kind = "category_cross"
+    _params = ("pairs", "handle_unknown", "min_frequency", "max_categories", "sparse_output")
+
+    def __init__(self, columns=None, *, pairs, handle_unknown: str = "error", min_frequency=None,
+                 max_categories=None, sparse_output: bool = False):
+        pairs = [list(p) for p in pairs]
+        if not pairs or any(len(p) != 2 or not all(isinstance(c, str) for c in p) or p[0] == p[1] for p in pairs):
+            raise ValueError(f"CategoryCross: parameter `pairs` must hold pairs of two different column names, got {pairs!r}")
+        cols = list(dict.fromkeys(c for p in pairs for c in p))
+        if columns is not None and sorted(columns) != sorted(cols):
+            raise ValueError(f"CategoryCross: `columns` {list(columns)} must be the columns of `pairs` {cols}")
+        super().__init__(cols, handle_unknown=handle_unknown, min_frequency=min_frequency,
+                         max_categories=max_categories, sparse_output=sparse_output)
+        self.pairs = pairs
+
+    def get_params(self):
+        return {p: getattr(self, p) for p in self._params}
+
+    def _sources(self):
+        return [f"{a}*{b}" for a, b in self.pairs]
+
+    def _source_table(self, table):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from ._categories import _string_column
+
+        out = {}
+        for a, b in self.pairs:
+            ca, _ = _string_column(_arrow.get_column(table, a), a, "CategoryCross")
+            cb, _ = _string_column(_arrow.get_column(table, b), b, "CategoryCross")
+            ca = ca.cast(pa.string()) if not pa.types.is_string(ca.type) else ca
+            cb = cb.cast(pa.string()) if not pa.types.is_string(cb.type) else cb
+            out[f"{a}*{b}"] = pc.binary_join_element_wise(ca, cb, _SEP)
+        return pa.table(out)
+
+    def _labels(self, k):
+        return [lab.replace(_SEP, "*") for lab in super()._labels(k)]

@@ -31,7 +31,7 @@ from ..errors import ArtifactError, CopyWarning, NotFittedError, SchemaError
 from ._base import Transform, matrix_table, new_matrix
 from .binning import KBinsDiscretizer
 from .combine import Combine
-from .encoders import FrequencyEncoder, OneHotEncoder, OrdinalEncoder
+from .encoders import CategoryCross, FrequencyEncoder, OneHotEncoder, OrdinalEncoder
 from .missing import MissingIndicator
 from .power import LogTransformer, PowerTransformer
 from .scalers import MinMaxScaler, Passthrough, RobustScaler, StandardScaler
@@ -47,7 +47,7 @@ __all__ = ["FeaturePlan", "KINDS", "as_matrix"]
 KINDS: dict[str, type[Transform]] = {cls.kind: cls for cls in (
     StandardScaler, MinMaxScaler, RobustScaler, Passthrough, LogTransformer, PowerTransformer,
     KBinsDiscretizer, OneHotEncoder, OrdinalEncoder, FrequencyEncoder, TargetEncoder,
-    MissingIndicator, DateTimeParts, Combine, VarianceThreshold, CorrelationFilter,
+    MissingIndicator, DateTimeParts, Combine, CategoryCross, VarianceThreshold, CorrelationFilter,
     MutualInfoSelector, HashingVectorizer, CountVectorizer, TfidfVectorizer,
 )}
 

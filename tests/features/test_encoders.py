@@ -169,3 +169,24 @@ def test_policy_validation():
         mf.OneHotEncoder(["c"], handle_unknown="infrequent_if_exist")
     with pytest.raises(ValueError, match="infrequent"):
         mf.OneHotEncoder(["c"], min_frequency=3)
+
+
+def test_category_cross_matches_one_hot_of_joined_strings():
+    rng = np.random.default_rng(5)
+    a = rng.choice(["EWR", "JFK", "LGA"], 500).astype(object)
+    b = rng.choice(["ATL", "BOS", "ORD", "SFO"], 500).astype(object)
+    a[::41] = None
+    t = pa.table({"a": list(a), "b": list(b)})
+    cross = mf.CategoryCross(pairs=[("a", "b")], handle_unknown="ignore").fit(t)
+    joined = np.array([None if x is None else f"{x}*{y}" for x, y in zip(a, b)], dtype=object)
+    X = joined.reshape(-1, 1).copy()
+    X[X == None] = np.nan  # noqa: E711
+    want = _sk_onehot(handle_unknown="ignore").fit(X)
+    np.testing.assert_array_equal(dense(cross.transform(t)), want.transform(X))
+    assert cross.feature_names_out_[:2] == ["a*b_EWR*ATL", "a*b_EWR*BOS"]
+    sp = mf.CategoryCross(pairs=[("a", "b")], handle_unknown="ignore", sparse_output=True).fit(t)
+    np.testing.assert_array_equal(sp.transform(t).to_scipy().toarray(), dense(cross.transform(t)))
+    new = pa.table({"a": ["EWR", "XXX"], "b": ["ATL", "ATL"]})
+    assert dense(cross.transform(new)).sum(axis=1).tolist() == [1.0, 0.0]
+    with pytest.raises(ValueError, match="pairs"):
+        mf.CategoryCross(pairs=[("a", "a")])

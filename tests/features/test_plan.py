@@ -35,6 +35,7 @@ def _flight_plan():
         mf.DateTimeParts(["time_hour"]),
         mf.Combine(pairs=[("distance", "air_time")], op="ratio"),
         mf.VarianceThreshold(["month", "day", "year"]),
+        mf.CategoryCross(pairs=[("origin", "carrier")], handle_unknown="infrequent", min_frequency=500),
     ], verbose_feature_names=True)
 
 

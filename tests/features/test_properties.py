@@ -93,7 +93,7 @@ def test_categorical_all_null_is_one_category(which):
 EXPECTED_ALL = {
     "FeaturePlan", "KINDS", "as_matrix", "CSRMatrix", "StandardScaler", "MinMaxScaler", "RobustScaler",
     "Passthrough", "LogTransformer", "PowerTransformer", "KBinsDiscretizer", "OneHotEncoder",
-    "OrdinalEncoder", "FrequencyEncoder", "TargetEncoder", "MissingIndicator", "DateTimeParts", "Combine",
+    "OrdinalEncoder", "FrequencyEncoder", "TargetEncoder", "MissingIndicator", "DateTimeParts", "Combine", "CategoryCross",
     "VarianceThreshold", "CorrelationFilter", "MutualInfoSelector", "HashingVectorizer", "CountVectorizer",
     "TfidfVectorizer",
 }
