@@ -6,6 +6,13 @@ first (in step order) as one float64 matrix held in a single Arrow buffer, colum
 Arrow table and the NumPy view (:func:`as_matrix`) share memory; sparse (text) outputs follow.
 With a text step the output is one :class:`CSRMatrix`; without, a ``pyarrow.Table``.
 
+For the fused predictor (compiled models): every step's fitted state is ``step.state()`` (JSON +
+named NumPy arrays) and its per-row computation is a kernel over Arrow buffers in
+``mlcore._kernels.feat_numeric`` (``center_scale``, ``affine``, ``power``, ``bin_index``,
+``log_shift``, ``missing_mask``, ``combine``), ``feat_strings`` (``lookup`` + ``remap``/``one_hot``
+for every categorical encoder: category bytes, offsets and a hash table are the state),
+``feat_time.time_parts`` and ``feat_text.vectorize``.
+
 Saved form (``save(path)``: a folder): ``plan.json`` (format, version, the input schema, each step's
 kind, options and JSON state, the SHA-256 of the arrays file) and ``arrays.npz`` (plain numeric
 arrays, read with ``allow_pickle=False``). Loading accepts only the kinds in :data:`KINDS`.
