@@ -94,14 +94,19 @@ class PowerTransformer(Transform):
                         f"PowerTransformer(method='box-cox') needs strictly positive data: column `{c}` "
                         f"has minimum {x.min()!r}; use method='yeo-johnson'"
                     )
-                _, lmbda = stats.boxcox(x, lmbda=None)
+                with np.errstate(over="ignore", invalid="ignore"):  # as scikit-learn's fit
+                    _, lmbda = stats.boxcox(x, lmbda=None)
             else:
                 n = x.size
                 mean, var = np.mean(x), np.var(x)
                 # scikit-learn computes the constant check on the column with NaN, which is NaN
                 # (not constant) as soon as one value is missing
                 constant = st["n_missing"] == 0 and var <= n * _EPS * var + (n * mean * _EPS) ** 2
-                lmbda = 1.0 if constant else stats.yeojohnson(x, lmbda=None)[1]
+                if constant:
+                    lmbda = 1.0
+                else:
+                    with np.errstate(over="ignore", invalid="ignore"):  # as scikit-learn's fit
+                        lmbda = stats.yeojohnson(x, lmbda=None)[1]
             lmbda = float(lmbda)
             lambdas.append(lmbda)
             if self.standardize:
