@@ -31,7 +31,8 @@ _F64 = np.dtype(np.float64)
 # Class labels in JSON
 
 def encode_classes(classes: np.ndarray) -> dict:
-    """Class labels as JSON: ``{"dtype": "int64" | "float64" | "bool" | "str", "values": [...]}``."""
+    """Class labels as JSON: ``{"dtype": "int64" | "float64" | "bool" | "str" | "unicode", "values": [...]}``
+    (``str``: an object array of Python strings; ``unicode``: a NumPy ``<U`` array)."""
     classes = np.asarray(classes)
     kind = classes.dtype.kind
     if kind in "iu":
@@ -42,7 +43,9 @@ def encode_classes(classes: np.ndarray) -> dict:
         return {"dtype": "float64", "values": [float(c) for c in classes]}
     if kind == "b":
         return {"dtype": "bool", "values": [bool(c) for c in classes]}
-    if kind in "UO" and all(isinstance(c, str) for c in classes.tolist()):
+    if kind == "U":
+        return {"dtype": "unicode", "values": [str(c) for c in classes]}
+    if kind == "O" and all(isinstance(c, str) for c in classes.tolist()):
         return {"dtype": "str", "values": [str(c) for c in classes]}
     raise SchemaError(
         f"Class labels must be integers, floats, booleans or strings, got dtype `{classes.dtype}` "
@@ -53,10 +56,10 @@ def encode_classes(classes: np.ndarray) -> dict:
 def decode_classes(obj: Any) -> np.ndarray:
     if not isinstance(obj, dict) or set(obj) != {"dtype", "values"} or not isinstance(obj["values"], list):
         raise ArtifactError(f"`classes` must be {{'dtype': ..., 'values': [...]}}, got {obj!r}")
-    dtypes = {"int64": np.int64, "float64": np.float64, "bool": np.bool_, "str": object}
+    dtypes = {"int64": np.int64, "float64": np.float64, "bool": np.bool_, "str": object, "unicode": np.str_}
     if obj["dtype"] not in dtypes:
         raise ArtifactError(f"`classes.dtype` must be one of {sorted(dtypes)}, got {obj['dtype']!r}")
-    kinds = {"int64": int, "float64": (int, float), "bool": bool, "str": str}
+    kinds = {"int64": int, "float64": (int, float), "bool": bool, "str": str, "unicode": str}
     for v in obj["values"]:
         if not isinstance(v, kinds[obj["dtype"]]) or (obj["dtype"] == "int64" and isinstance(v, bool)):
             raise ArtifactError(f"class label {v!r} is not of dtype {obj['dtype']}")
