@@ -125,7 +125,7 @@ class CompiledLinear:
         Examples
         --------
         >>> import numpy as np
-        >>> from sklearn.linear_model import LinearSVC
+        >>> from sklearn.svm import LinearSVC
         >>> from mlcore.train import compile_model
         >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
         >>> m = compile_model(LinearSVC().fit(X, [0, 0, 1, 1]))
