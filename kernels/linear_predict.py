@@ -283,13 +283,26 @@ def linear_row(packed, x, op, out):
     """
     p = x.shape[0]
     K = packed.shape[0] // (p + 1)
-    if K == 1 and op == RAW:
+    if K == 1:  # no allocation: the latency path of binary classifiers and regressors
         a = 0.0
         for j in range(p):
             a += packed[j] * x[j]
         a += packed[p]
-        out[0] = a
-        return a if np.isfinite(a) else np.nan
+        if not np.isfinite(a):
+            return np.nan
+        if op == RAW:
+            out[0] = a
+        elif op == LOGISTIC_BINARY:
+            e = _expit(a)
+            out[0] = 1.0 - e
+            out[1] = e
+        elif op == HUBER_BINARY:
+            h = (min(max(a, -1.0), 1.0) + 1.0) / 2.0
+            out[0] = 1.0 - h
+            out[1] = h
+        else:  # LABEL
+            out[0] = 1.0 if a > 0.0 else 0.0
+        return out[0]
     s = np.empty(K)
     for k in range(K):
         a = 0.0
