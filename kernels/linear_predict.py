@@ -48,7 +48,7 @@ from .linear_ptr import (
     u64_col,
 )
 
-BLOCK = 2048
+BLOCK = 8192
 
 RAW, LOGISTIC_BINARY, SOFTMAX, OVR_LOGISTIC, HUBER_BINARY, HUBER_OVR, LABEL = range(7)
 
