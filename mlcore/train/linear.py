@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._kernels import linear_predict as _lp
-from ..errors import ArtifactError, NotFittedError, SchemaError
+from ..errors import ArtifactError, NotFittedError, SchemaError, ShapeError
 from . import _common
 
 __all__ = ["CompiledLinear", "convert_linear", "LINEAR_REGRESSORS", "LINEAR_CLASSIFIERS"]
@@ -261,6 +261,38 @@ class CompiledLinear:
             if r == r:  # NaN: a score is not finite; the slow path says why
                 return out
         return self._row_slow(x, self._proba_op)
+
+    # ---- folding a per-feature affine transform -----------------------------------------------
+
+    def fold_affine(self, scale: Any, shift: Any) -> "CompiledLinear":
+        """The same model applied to ``x * scale + shift`` (per feature), as one linear model.
+
+        ``coef' = coef * scale``, ``intercept' = intercept + coef @ shift``: a scaler in front of a
+        linear model costs nothing at prediction time. Results equal the two-step computation up
+        to rounding (the sums are taken in another order).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from mlcore.train import compile_model
+        >>> m = compile_model(LinearRegression().fit(np.eye(2), [1.0, 3.0]))
+        >>> x = np.array([4.0, 5.0])
+        >>> bool(np.isclose(m.fold_affine([2.0, 0.5], [1.0, -1.0]).predict_row(x), m.predict_row(x * [2.0, 0.5] + [1.0, -1.0])))
+        True
+        """
+        scale = np.asarray(scale, dtype=np.float64)
+        shift = np.asarray(shift, dtype=np.float64)
+        if scale.shape != (self._p,) or shift.shape != (self._p,):
+            raise ShapeError(f"`scale` and `shift` must have {self._p} values (one per feature), "
+                             f"got shapes {scale.shape} and {shift.shape}")
+        if not (np.isfinite(scale).all() and np.isfinite(shift).all()):
+            raise SchemaError("`scale` and `shift` must be finite")
+        coef = self.coef_ * scale
+        intercept = self.intercept_ + self.coef_ @ shift
+        return CompiledLinear(kind=self.kind, estimator=self.estimator, coef=coef, intercept=intercept,
+                              feature_names=self.feature_names_in_, output_1d=self._output_1d,
+                              classes=self.classes_, proba=self._proba)
 
     # ---- saved form ---------------------------------------------------------------------------
 

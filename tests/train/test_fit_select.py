@@ -123,3 +123,21 @@ def test_progress_printer():
     quiet = io.StringIO()
     Progress(2, stream=quiet).step("x")  # not a terminal, not asked: silent
     assert quiet.getvalue() == ""
+
+
+def test_fit_and_select_lightgbm_when_installed():
+    lgb = pytest.importorskip("lightgbm")
+    t = _table(n=400)
+    est = fit(lgb.LGBMClassifier(n_estimators=20, verbose=-1), t, target="y", features=["a", "b", "c"])
+    assert est.booster_.feature_name() == ["a", "b", "c"]
+    X = np.column_stack([t["a"].to_numpy(), t["b"].to_numpy().astype(float), t["c"].to_numpy()])
+    ref = lgb.LGBMClassifier(n_estimators=20, verbose=-1).fit(X, t["y"].to_numpy(zero_copy_only=False))
+    import pandas as pd
+
+    df = pd.DataFrame(X, columns=["a", "b", "c"])  # fitted with names: LightGBM wants them back
+    np.testing.assert_allclose(est.predict_proba(df), ref.predict_proba(X), rtol=1e-12)
+    res = select_model({"lgbm": (lgb.LGBMClassifier(verbose=-1), {"n_estimators": [5, 20]}),
+                        "logreg": LogisticRegression()}, t, target="y", features=["a", "b", "c"],
+                       metric="roc_auc", cv=3, progress=False)
+    assert {c.name for c in res.candidates} == {"lgbm", "logreg"} and len(res.candidates) == 3
+    assert all(0.5 < c.mean_score <= 1.0 for c in res.candidates)

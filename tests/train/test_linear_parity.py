@@ -203,3 +203,17 @@ def test_empty_input():
     model = compile_model(est)
     assert model.predict(np.zeros((0, 3))).shape == (0,)
     assert model.predict(pa.table({f"x{j}": pa.array([], pa.float64()) for j in range(3)})).shape == (0,)
+
+
+def test_standard_scaler_folds_into_the_weights():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(400, 6)) * [1, 10, 100, 0.1, 5, 2] + [0, 50, -20, 1, 3, 0]
+    y = rng.integers(0, 3, size=400)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300)).fit(X, y)
+    scaler, est = pipe[0], pipe[-1]
+    folded = compile_model(est).fold_affine(1.0 / scaler.scale_, -scaler.mean_ / scaler.scale_)
+    np.testing.assert_allclose(folded.predict_proba(X), pipe.predict_proba(X), rtol=1e-9, atol=1e-12)
+    assert (folded.predict(X) == pipe.predict(X)).all()
