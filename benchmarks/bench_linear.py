@@ -115,3 +115,46 @@ def bench_batch_decision(benchmark, impl):
             w = np.ascontiguousarray(EST.coef_[0])
             benchmark(lambda: X @ w)
     benchmark.extra_info["rows_per_s"] = N_BATCH / benchmark.stats.stats.median
+
+
+_COLD = {
+    "mlcore": (
+        "import json, numpy as np, mlcore.train as t\n"
+        "m = json.load(open(D + '/model.json'))\n"
+        "a = {k: np.load(D + '/' + k + '.npy', allow_pickle=False) for k in ('coef', 'intercept')}\n"
+        "model = t.load_model(m, a)\n"
+        "p = model.predict_proba_row(np.load(D + '/row.npy'))\n"
+    ),
+    "onnxruntime": (
+        "import numpy as np, onnxruntime as ort\n"
+        "so = ort.SessionOptions(); so.intra_op_num_threads = 1\n"
+        "s = ort.InferenceSession(D + '/model.onnx', so, providers=['CPUExecutionProvider'])\n"
+        "p = s.run(['probabilities'], {'X': np.load(D + '/row.npy').reshape(1, -1)})\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("impl", ["mlcore", "onnxruntime"])
+def bench_cold_start(benchmark, impl, tmp_path):
+    """Fresh process to first prediction (interpreter start, imports, model load, one row); caches warm."""
+    import json
+    import subprocess
+    import sys
+
+    benchmark.group = "cold_start/logreg100/process_to_first_prediction"
+    manifest, arrays = MODEL.to_arrays()
+    (tmp_path / "model.json").write_text(json.dumps(manifest))
+    for k, a in arrays.items():
+        np.save(tmp_path / f"{k}.npy", a, allow_pickle=False)
+    np.save(tmp_path / "row.npy", ROWS[0], allow_pickle=False)
+    if impl == "onnxruntime":
+        import skl2onnx
+        from skl2onnx.common.data_types import DoubleTensorType
+
+        onx = skl2onnx.to_onnx(EST, initial_types=[("X", DoubleTensorType([None, N_FEATURES]))],
+                               options={id(EST): {"zipmap": False}})
+        (tmp_path / "model.onnx").write_bytes(onx.SerializeToString())
+    code = f"D = {str(tmp_path)!r}\n" + _COLD[impl]
+    run = lambda: subprocess.run([sys.executable, "-c", code], check=True, timeout=300)  # noqa: E731
+    run()  # warm the kernel cache
+    benchmark.pedantic(run, rounds=5, iterations=1)
