@@ -53,9 +53,10 @@ BLOCK = 8192
 RAW, LOGISTIC_BINARY, SOFTMAX, OVR_LOGISTIC, HUBER_BINARY, HUBER_OVR, LABEL = range(7)
 
 
-def out_width(op: int, k: int) -> int:
+@kernel
+def out_width(op, k):
     """Columns of ``out`` for ``op`` on a model with ``k`` score columns."""
-    if op in (LOGISTIC_BINARY, HUBER_BINARY):
+    if op == LOGISTIC_BINARY or op == HUBER_BINARY:
         return 2
     if op == LABEL:
         return 1
@@ -276,14 +277,13 @@ def linear_rows(X, coef, intercept, op, out):
 
 
 @kernel
-def linear_row(packed, x, op, out):
-    """One row: ``packed`` = [coef (K×p, row-major), intercept (K)], ``x`` (p,) float64.
-
-    Writes ``out`` (width(op),) and returns out[0], or NaN when a raw score is not finite.
-    """
+def linear_row_into(packed, x, op, out, s):
+    """One row: ``packed`` = [coef (K×p, row-major), intercept (K)], ``x`` (p,) float64, scratch
+    ``s`` (K,) (unused when K == 1). Writes ``out`` (width(op),) and returns out[0], or NaN when a
+    raw score is not finite. Allocates nothing (callable from a ``@cfunc``)."""
     p = x.shape[0]
     K = packed.shape[0] // (p + 1)
-    if K == 1:  # no allocation: the latency path of binary classifiers and regressors
+    if K == 1:  # the latency path of binary classifiers and regressors
         a = 0.0
         for j in range(p):
             a += packed[j] * x[j]
@@ -303,7 +303,6 @@ def linear_row(packed, x, op, out):
         else:  # LABEL
             out[0] = 1.0 if a > 0.0 else 0.0
         return out[0]
-    s = np.empty(K)
     for k in range(K):
         a = 0.0
         base = k * p
@@ -313,3 +312,13 @@ def linear_row(packed, x, op, out):
     if finish_row(s, op, out) == 0:
         return np.nan
     return out[0]
+
+
+@kernel
+def linear_row(packed, x, op, out):
+    """``linear_row_into`` with its own scratch."""
+    p = x.shape[0]
+    K = packed.shape[0] // (p + 1)
+    if K == 1:
+        return linear_row_into(packed, x, op, out, out)
+    return linear_row_into(packed, x, op, out, np.empty(K))

@@ -262,6 +262,27 @@ class CompiledLinear:
                 return out
         return self._row_slow(x, self._proba_op)
 
+    def row_cfunc(self, method: str = "predict_proba"):
+        """The single-row kernel as a C function pointer, for C hosts (``bindings/``) and cffi.
+
+        Returns ``(address, packed, op, width)``: the address of
+        ``double f(const double *packed, int64_t p, int64_t k, const double *x, int64_t op,
+        double *out, double *scratch)`` (see ``mlcore._kernels.linear_cfunc``), the model array
+        to pass as ``packed`` (keep it alive as long as the pointer is used), the ``op`` code of
+        ``method`` (``"predict_proba"``, ``"decision_function"`` or ``"predict"``, which gives
+        the class index) and the number of doubles it writes to ``out``. ``scratch`` needs
+        ``n_outputs_`` doubles. It returns NaN when a score is not finite (bad input).
+        """
+        from .._kernels.linear_cfunc import linear_row_c
+
+        ops = {"decision_function": _lp.RAW, "predict": _lp.LABEL if self.kind == "linear_classifier" else _lp.RAW}
+        if self._proba_op is not None:
+            ops["predict_proba"] = self._proba_op
+        if method not in ops:
+            raise ValueError(f"`method` must be one of {sorted(ops)} for {self.estimator}, got {method!r}")
+        op = ops[method]
+        return linear_row_c.address, self._packed, op, int(_lp.out_width(op, self._k))
+
     # ---- folding a per-feature affine transform -----------------------------------------------
 
     def fold_affine(self, scale: Any, shift: Any) -> "CompiledLinear":

@@ -217,3 +217,35 @@ def test_standard_scaler_folds_into_the_weights():
     folded = compile_model(est).fold_affine(1.0 / scaler.scale_, -scaler.mean_ / scaler.scale_)
     np.testing.assert_allclose(folded.predict_proba(X), pipe.predict_proba(X), rtol=1e-9, atol=1e-12)
     assert (folded.predict(X) == pipe.predict(X)).all()
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_c_function_pointer_matches_the_python_path(k):
+    cffi = pytest.importorskip("cffi")
+    from mlcore._kernels.linear_cfunc import C_SIGNATURE
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(100, 7))
+    est = LogisticRegression().fit(X, rng.integers(0, k, size=100))
+    model = compile_model(est)
+    ffi = cffi.FFI()
+    for method in ("predict_proba", "decision_function", "predict"):
+        address, packed, op, width = model.row_cfunc(method)
+        fn = ffi.cast(C_SIGNATURE, address)
+        out = np.empty(width)
+        scratch = np.empty(model.n_outputs_)
+        for i in (0, 50, 99):
+            x = np.ascontiguousarray(X[i])
+            r = fn(ffi.from_buffer("double[]", packed), 7, model.n_outputs_, ffi.from_buffer("double[]", x), op,
+                   ffi.from_buffer("double[]", out), ffi.from_buffer("double[]", scratch))
+            assert r == out[0]
+            if method == "predict_proba":
+                np.testing.assert_array_equal(out, model.predict_proba_row(x))
+            elif method == "decision_function":
+                np.testing.assert_array_equal(out.reshape(-1)[: model.n_outputs_],
+                                              np.atleast_1d(model.decision_function_row(x)))
+            else:
+                assert est.classes_[int(out[0])] == est.predict(X[i:i + 1])[0]
+        x = np.full(7, np.nan)
+        assert np.isnan(fn(ffi.from_buffer("double[]", packed), 7, model.n_outputs_, ffi.from_buffer("double[]", x),
+                           op, ffi.from_buffer("double[]", out), ffi.from_buffer("double[]", scratch)))
