@@ -434,11 +434,13 @@ def convert_linear(estimator) -> CompiledLinear:
         if coef2.shape[0] != (1 if n_classes == 2 else n_classes):
             raise SchemaError(f"{name} has {n_classes} classes but coef_ has {coef2.shape[0]} rows")
         if name == "LogisticRegression":
+            # scikit-learn < 1.7 still had multi_class: "ovr" (or "auto" with liblinear) normalises
+            # one-vs-rest logistic scores instead of a softmax.
             mc = getattr(estimator, "multi_class", "deprecated")
-            if mc not in ("deprecated", "auto", "multinomial") and n_classes > 2:
-                raise SchemaError(f"LogisticRegression(multi_class={mc!r}) is not supported: "
-                                  "only the multinomial (softmax) form is")
-            proba = "logistic_binary" if n_classes == 2 else "softmax"
+            ovr = mc == "ovr" or (mc == "auto" and getattr(estimator, "solver", None) == "liblinear")
+            if mc not in ("deprecated", "auto", "multinomial", "ovr"):
+                raise SchemaError(f"LogisticRegression(multi_class={mc!r}) is not supported")
+            proba = "logistic_binary" if n_classes == 2 else ("ovr_logistic" if ovr else "softmax")
         elif name == "SGDClassifier":
             proba = _sgd_proba(estimator, n_classes)
         else:
