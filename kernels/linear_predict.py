@@ -227,21 +227,15 @@ def linear_columns_parallel(n, addrs, codes, coef, intercept, op, out):
     return bad
 
 
-@kernel
-def linear_rows(X, coef, intercept, op, out):
-    """The same as ``linear_columns`` over a C-ordered ``(n, p)`` float64 matrix (no copy to columns).
-
-    Four rows at a time, each row summing its features in order ``j = 0..p-1`` like the column
-    kernel, so that both layouts give the same bits.
-    """
-    n = X.shape[0]
+@kernel(inline="always")
+def _rows_range(X, coef, intercept, op, out, i, end, s):
+    """Rows [i, end) of a C-ordered matrix, four at a time; each row sums its features in order
+    ``j = 0..p-1`` like the column kernel, so that both layouts give the same bits."""
     K = coef.shape[0]
     p = coef.shape[1]
-    s = np.empty((4, K))
     bad = 0
-    i = 0
-    while i < n:
-        m = min(4, n - i)
+    while i < end:
+        m = min(4, end - i)
         for k in range(K):
             c = coef[k]
             if m == 4:
@@ -273,6 +267,25 @@ def linear_rows(X, coef, intercept, op, out):
         for t in range(m):
             bad += 1 - finish_row(s[t], op, out[i + t])
         i += m
+    return bad
+
+
+@kernel
+def linear_rows(X, coef, intercept, op, out):
+    """The same as ``linear_columns`` over a C-ordered ``(n, p)`` float64 matrix (no copy to columns)."""
+    s = np.empty((4, coef.shape[0]))
+    return _rows_range(X, coef, intercept, op, out, 0, X.shape[0], s)
+
+
+@kernel(parallel=True)
+def linear_rows_parallel(X, coef, intercept, op, out):
+    """``linear_rows`` with blocks of rows spread over Numba's threads (same result bit for bit)."""
+    n = X.shape[0]
+    n_blocks = (n + BLOCK - 1) // BLOCK
+    bad = 0
+    for b in numba.prange(n_blocks):
+        s = np.empty((4, coef.shape[0]))
+        bad += _rows_range(X, coef, intercept, op, out, b * BLOCK, min(n, (b + 1) * BLOCK), s)
     return bad
 
 

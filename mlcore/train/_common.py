@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.types as pat
 
 from .. import _arrow
+from .._kernels._jit import parallel_section  # noqa: F401  (re-exported for the models)
 from .._kernels.linear_ptr import DTYPE_CODES
 from ..errors import ArtifactError, ColumnNotFoundError, CopyWarning, SchemaError, ShapeError
 
@@ -366,6 +367,12 @@ def row_nonfinite_error(x: np.ndarray, feature_names, model: str) -> SchemaError
         f"Feature `{name}` is {x[j]}; {model} does not accept NaN or ±inf "
         "(scikit-learn rejects them too): impute or clip it before predicting"
     )
+
+
+def empty_output(n: int, width: int) -> np.ndarray:
+    """A writable (n, width) float64 output from Arrow's memory pool: a fresh ``np.empty`` of
+    tens of MB page-faults on first write (ENGINEERING notes: 155 ms vs 19 ms for 80 MB)."""
+    return _arrow.empty_numeric(n * width).reshape(n, width)
 
 
 # ---------------------------------------------------------------------------------------------

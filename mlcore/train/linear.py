@@ -119,21 +119,23 @@ class CompiledLinear:
         inp = _common.resolve_batch(X, n_features=self._p, feature_names=self.feature_names_in_,
                                     model=self._model)
         n = inp.n_rows
-        out = np.empty((n, _lp.out_width(op, self._k)))
+        out = _common.empty_output(n, _lp.out_width(op, self._k))
         if n == 0:
             return out
         bad = 0
-        if inp.mode == "rows":
-            bad = _lp.linear_rows(inp.matrix, self.coef_, self.intercept_, op, out)
-        else:
-            parallel = _common.use_parallel(n, n_threads)
-            with _common.numba_threads(n_threads if parallel else None):
+        parallel = _common.use_parallel(n, n_threads)
+        with _common.numba_threads(n_threads if parallel else None):
+            if inp.mode == "rows":
+                if parallel:
+                    with _common.parallel_section():
+                        bad = _lp.linear_rows_parallel(inp.matrix, self.coef_, self.intercept_, op, out)
+                else:
+                    bad = _lp.linear_rows(inp.matrix, self.coef_, self.intercept_, op, out)
+            else:
                 for start, length, addrs, codes in inp.pieces:
                     dst = out[start:start + length]
                     if parallel:
-                        from .._kernels._jit import parallel_section
-
-                        with parallel_section():
+                        with _common.parallel_section():
                             bad += _lp.linear_columns_parallel(length, addrs, codes, self.coef_,
                                                                self.intercept_, op, dst)
                     else:
