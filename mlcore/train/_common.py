@@ -349,7 +349,9 @@ def resolve_row(x: Any, *, n_features: int, feature_names: list[str] | None, mod
             "use predict for batches"
         )
     if x.ndim != 1:
-        raise ShapeError(f"Expected a 1-D vector of {n_features} features, got shape {x.shape}; use predict for batches")
+        raise ShapeError(
+            f"Expected a 1-D vector of {n_features} features, got shape {x.shape}; use predict for batches"
+        )
     if x.dtype not in DTYPE_CODES and x.dtype != np.bool_:
         raise SchemaError(f"Expected a numeric vector for {model}, got dtype `{x.dtype}`")
     if x.shape[0] != n_features:

@@ -39,7 +39,8 @@ def _feature_names(table: pa.Table, target: str | None, features: Sequence[str] 
     return names
 
 
-def feature_matrix(data: Any, features: Sequence[str] | None = None, *, target: str | None = None) -> tuple[np.ndarray, list[str]]:
+def feature_matrix(data: Any, features: Sequence[str] | None = None, *,
+                   target: str | None = None) -> tuple[np.ndarray, list[str]]:
     """The feature columns as one Fortran-ordered float64 matrix (one copy), and their names.
 
     Numeric and bool columns only; nulls become NaN. Categorical (dictionary, string) columns

@@ -301,7 +301,8 @@ class CompiledLinear:
         >>> from mlcore.train import compile_model
         >>> m = compile_model(LinearRegression().fit(np.eye(2), [1.0, 3.0]))
         >>> x = np.array([4.0, 5.0])
-        >>> bool(np.isclose(m.fold_affine([2.0, 0.5], [1.0, -1.0]).predict_row(x), m.predict_row(x * [2.0, 0.5] + [1.0, -1.0])))
+        >>> folded = m.fold_affine([2.0, 0.5], [1.0, -1.0])
+        >>> bool(np.isclose(folded.predict_row(x), m.predict_row(x * [2.0, 0.5] + [1.0, -1.0])))
         True
         """
         scale = np.asarray(scale, dtype=np.float64)

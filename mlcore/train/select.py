@@ -124,7 +124,8 @@ def _splits(X, y, *, classifier: bool, cv, time_order, validation_fraction, shuf
         n_val = int(math.ceil(n * validation_fraction))
         if n_val < 1 or n - n_val < 1:
             raise ShapeError(f"{n} rows cannot be split into train and validation with fraction {validation_fraction}")
-        return [(time_order[:n - n_val], time_order[n - n_val:])], f"time split ({n - n_val} train / {n_val} validation rows)"
+        label = f"time split ({n - n_val} train / {n_val} validation rows)"
+        return [(time_order[:n - n_val], time_order[n - n_val:])], label
     from sklearn.model_selection import KFold, StratifiedKFold
 
     if isinstance(cv, int):
