@@ -100,6 +100,20 @@ def test_select_model_time_split_uses_latest_rows():
         assert c.fold_scores == [pytest.approx(-np.mean((est.predict(X[va]) - y[va]) ** 2), rel=1e-10)]
 
 
+def test_select_model_expanding_time_splits():
+    from sklearn.model_selection import TimeSeriesSplit
+
+    t = _table(classification=False)
+    res = select_model([LinearRegression()], t, target="y", features=["a", "b", "c"], time_column="t",
+                       time_splits=3, metric="r2", progress=False)
+    assert res.validation == "3 expanding-window time splits" and len(res.best.fold_scores) == 3
+    order = np.argsort(t["t"].to_numpy(), kind="stable")
+    X = np.column_stack([t["a"].to_numpy(), t["b"].to_numpy().astype(float), t["c"].to_numpy()])[order]
+    y = t["y"].to_numpy()[order]
+    for score, (tr, va) in zip(res.best.fold_scores, TimeSeriesSplit(3).split(X)):
+        assert score == pytest.approx(LinearRegression().fit(X[tr], y[tr]).score(X[va], y[va]), rel=1e-10)
+
+
 def test_select_model_records_failures_and_rejects_bad_grids():
     t = _table()
     res = select_model([(LogisticRegression(), {"C": [1.0, -1.0]})], t, target="y", features=["a"], cv=3,
