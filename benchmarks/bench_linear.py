@@ -86,12 +86,14 @@ def bench_single_row(benchmark, impl):
                                rtol=1e-9)
 
 
-@pytest.mark.parametrize("impl", ["mlcore", "sklearn", "onnxruntime", "numpy_sgemv"])
+@pytest.mark.parametrize("impl", ["mlcore", "sklearn", "onnxruntime", "numpy_sgemv", "mlcore_2_threads"])
 def bench_batch_proba(benchmark, impl):
     benchmark.group = "batch/logreg100/1M_rows/1_thread"
     with threadpool_limits(1):
         if impl == "mlcore":
             out = benchmark(MODEL.predict_proba, TABLE, n_threads=1)
+        elif impl == "mlcore_2_threads":  # the one row that is not single-threaded: scaling
+            out = benchmark(MODEL.predict_proba, TABLE, n_threads=2)
         elif impl == "sklearn":
             out = benchmark(EST.predict_proba, X)
         elif impl == "onnxruntime":

@@ -402,6 +402,9 @@ def numba_threads(n_threads: int | None):
 
 
 def use_parallel(n_rows: int, n_threads: int | None) -> bool:
+    """Whether a batch goes to the parallel kernel (``n_threads``: None = Numba's default)."""
+    if n_threads is not None and (not isinstance(n_threads, int) or isinstance(n_threads, bool) or n_threads < 1):
+        raise ValueError(f"`n_threads` must be a positive integer or None, got {n_threads!r}")
     if n_threads == 1:
         return False
     return n_rows >= PARALLEL_MIN_ROWS

@@ -190,3 +190,10 @@ def test_row_input_types(unnamed):
     want = model.predict_row(X[3])
     assert model.predict_row(X[3].astype(np.float32)) == pytest.approx(want, rel=1e-6)
     assert model.predict_row(np.asfortranarray(X)[3]) == want
+
+
+def test_bad_thread_count(unnamed):
+    model, X = unnamed
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="n_threads"):
+            model.predict(X, n_threads=bad)
