@@ -15,7 +15,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .. import _arrow
 from ..errors import SchemaError, ShapeError
@@ -218,6 +217,8 @@ def select_model(candidates, data: Any, *, target: str, features: Sequence[str] 
         tcol = _arrow.get_column(table, time_column)
         if tcol.null_count:
             raise SchemaError(f"Time column `{time_column}` has {tcol.null_count} null value(s)")
+        import pyarrow.compute as pc  # imported here: loading a model for serving never needs it
+
         time_order = pc.sort_indices(tcol).to_numpy()  # stable: ties keep row order
     classifier = is_classifier(cands[0][1])
     if metric is None:
