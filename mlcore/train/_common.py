@@ -259,8 +259,11 @@ def _resolve_matrix(X: np.ndarray, *, n_features: int, model: str) -> Pieces:
         X = X.astype(np.uint8)
     if X.flags.c_contiguous and X.dtype == _F64 and n > 1:
         return Pieces(_ROW_MAJOR, n, matrix=X, names=[f"x{j}" for j in range(p)], keep=X)
-    if not X.flags.f_contiguous:
-        if X.flags.c_contiguous and n > 1:
+    # Columns are contiguous when consecutive rows are one item apart (Fortran order, or a
+    # column selection of it such as X[:, ::2]): read each column in place.
+    columns_contiguous = X.flags.f_contiguous or n <= 1 or X.strides[0] == X.itemsize
+    if not columns_contiguous:
+        if X.flags.c_contiguous:
             # A C-ordered matrix of another dtype: the row kernel reads float64 only.
             warnings.warn(
                 f"a C-ordered {X.dtype} matrix is converted to float64 for {model}; pass float64 "
@@ -270,17 +273,17 @@ def _resolve_matrix(X: np.ndarray, *, n_features: int, model: str) -> Pieces:
             )
             X = np.ascontiguousarray(X, dtype=np.float64)
             return Pieces(_ROW_MAJOR, n, matrix=X, names=[f"x{j}" for j in range(p)], keep=X)
-        if n > 1:
-            warnings.warn(
-                f"a strided {X.shape} matrix is copied to Fortran order for {model}",
-                CopyWarning,
-                stacklevel=3,
-            )
+        warnings.warn(
+            f"a strided {X.shape} matrix is copied to Fortran order for {model}",
+            CopyWarning,
+            stacklevel=3,
+        )
         X = np.asfortranarray(X)
     cols = [X[:, j] for j in range(p)]
     pieces = []
     if n:
-        addrs = np.array([c.ctypes.data for c in cols], dtype=np.int64)
+        base = X.__array_interface__["data"][0]
+        addrs = np.array([base + j * X.strides[1] for j in range(p)], dtype=np.int64)
         codes = np.full(p, DTYPE_CODES[X.dtype], dtype=np.int8)
         pieces.append((0, n, addrs, codes))
     return Pieces(_COLUMNS, n, pieces=pieces, columns=cols, names=[f"x{j}" for j in range(p)], keep=X)

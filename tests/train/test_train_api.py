@@ -76,3 +76,6 @@ def test_batch_input_is_read_in_place():
     assert inp.pieces[0][2].tolist() == [X.ctypes.data, X.ctypes.data + 5 * 8]
     C = np.ones((5, 2))
     assert resolve_batch(C, n_features=2, feature_names=None, model="test").matrix is C
+    W = np.asfortranarray(np.ones((5, 4)))[:, 1::2]  # columns 1 and 3, in place
+    inp = resolve_batch(W, n_features=2, feature_names=None, model="test")
+    assert inp.pieces[0][2].tolist() == [W.ctypes.data, W.ctypes.data + 2 * 5 * 8]
