@@ -41,11 +41,13 @@ OUT_VALUES, OUT_LABEL, OUT_BINARY_PROBA = range(3)
 
 @kernel(inline="always")
 def _outer_col(H, col, W, j, nb, n_out):
-    base = j * n_out
+    # 1-D slices in the inner loop: LLVM vectorises it over k (2-D indexing kept it scalar).
+    w = W[j * n_out:(j + 1) * n_out]
     for r in range(nb):
         xv = col[r]
+        h = H[r]
         for k in range(n_out):
-            H[r, k] += xv * W[base + k]
+            h[k] += xv * w[k]
 
 
 @kernel(inline="always")
@@ -75,56 +77,61 @@ def _outer_any(H, addr, code, start, nb, W, j, n_out):
 @kernel(inline="always")
 def _dense(Hin, nb, n_in, W, woff, n_out, Hout):
     for r in range(nb):
+        h = Hout[r]
+        x = Hin[r]
         for k in range(n_out):
-            Hout[r, k] = 0.0
+            h[k] = 0.0
         for j in range(n_in):
-            hv = Hin[r, j]
-            base = woff + j * n_out
+            hv = x[j]
+            w = W[woff + j * n_out:woff + (j + 1) * n_out]
             for k in range(n_out):
-                Hout[r, k] += hv * W[base + k]
+                h[k] += hv * w[k]
 
 
 @kernel(inline="always")
 def _bias_act(H, nb, n_out, b, boff, act):
+    bb = b[boff:boff + n_out]
     for r in range(nb):
+        h = H[r]
         for k in range(n_out):
-            H[r, k] += b[boff + k]
+            h[k] += bb[k]
         if act == IDENTITY:
             pass
         elif act == LOGISTIC:
             for k in range(n_out):
-                H[r, k] = 1.0 / (1.0 + np.exp(-H[r, k]))
+                h[k] = 1.0 / (1.0 + np.exp(-h[k]))
         elif act == TANH:
             for k in range(n_out):
-                H[r, k] = np.tanh(H[r, k])
+                h[k] = np.tanh(h[k])
         elif act == RELU:
             for k in range(n_out):
-                v = H[r, k]
-                H[r, k] = v if v > 0.0 else 0.0
+                v = h[k]
+                h[k] = v if v > 0.0 else 0.0
         elif act == EXP:
             for k in range(n_out):
-                H[r, k] = np.exp(H[r, k])
+                h[k] = np.exp(h[k])
         else:  # SOFTMAX, as scikit-learn: exp(x - max) / sum
-            m = H[r, 0]
+            m = h[0]
             for k in range(1, n_out):
-                if H[r, k] > m:
-                    m = H[r, k]
+                if h[k] > m:
+                    m = h[k]
             for k in range(n_out):
-                H[r, k] = np.exp(H[r, k] - m)
+                h[k] = np.exp(h[k] - m)
             tot = 0.0
             for k in range(n_out):
-                tot += H[r, k]
+                tot += h[k]
             for k in range(n_out):
-                H[r, k] = H[r, k] / tot
+                h[k] = h[k] / tot
 
 
 @kernel(inline="always")
 def _count_bad(H, nb, n_out):
     bad = 0
     for r in range(nb):
+        h = H[r]
         z = 0.0
         for k in range(n_out):
-            z += H[r, k] * 0.0  # NaN when any value is NaN or ±inf
+            z += h[k] * 0.0  # NaN when any value is NaN or ±inf
         bad += z != z
     return bad
 
