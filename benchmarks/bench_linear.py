@@ -160,3 +160,54 @@ def bench_cold_start(benchmark, impl, tmp_path):
     run = lambda: subprocess.run([sys.executable, "-c", code], check=True, timeout=300)  # noqa: E731
     run()  # warm the kernel cache
     benchmark.pedantic(run, rounds=5, iterations=1)
+
+
+def _mlp():
+    import warnings
+
+    from sklearn.neural_network import MLPClassifier
+
+    rng = np.random.default_rng(7)
+    Xm = rng.normal(size=(200_000, 20))
+    ym = (Xm[:, :3].sum(axis=1) + rng.normal(size=200_000) > 0).astype(np.int64) + (Xm[:, 3] > 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a few iterations are enough to time the forward pass
+        est = MLPClassifier(hidden_layer_sizes=(64, 32), max_iter=5, random_state=0).fit(Xm[:10_000], ym[:10_000])
+    return Xm, pa.table({f"f{j}": Xm[:, j] for j in range(20)}), est
+
+
+@pytest.fixture(scope="module")
+def mlp_case():
+    return _mlp()
+
+
+@pytest.mark.parametrize("impl", ["mlcore", "sklearn"])
+def bench_mlp_batch(benchmark, impl, mlp_case):
+    """MLPClassifier (20 -> 64 -> 32 -> 3, relu, softmax), predict_proba of 200k rows, 1 thread."""
+    Xm, tm, est = mlp_case
+    benchmark.group = "batch/mlp_20x64x32x3/200k_rows/1_thread"
+    model = compile_model(est)
+    with threadpool_limits(1):
+        if impl == "mlcore":
+            out = benchmark(model.predict_proba, tm, n_threads=1)
+        else:
+            out = benchmark(est.predict_proba, Xm)
+    benchmark.extra_info["rows_per_s"] = len(Xm) / benchmark.stats.stats.median
+    np.testing.assert_allclose(out[:1000], est.predict_proba(Xm[:1000]), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("impl", ["mlcore", "sklearn"])
+def bench_mlp_single_row(benchmark, impl, mlp_case):
+    Xm, _, est = mlp_case
+    benchmark.group = "single_row/mlp_20x64x32x3/predict_proba"
+    rows = itertools.cycle([np.ascontiguousarray(Xm[i]) for i in range(N_ROWS_SINGLE)])
+    if impl == "mlcore":
+        f = compile_model(est).predict_proba_row
+        fn = lambda: f(next(rows))  # noqa: E731
+    else:
+        fn = lambda: est.predict_proba(next(rows).reshape(1, -1))  # noqa: E731
+    with threadpool_limits(1):
+        benchmark.pedantic(fn, rounds=N_ROWS_SINGLE, iterations=1, warmup_rounds=500)
+    data = np.asarray(benchmark.stats.stats.data)
+    benchmark.extra_info["p50_us"] = float(np.percentile(data, 50) * 1e6)
+    benchmark.extra_info["p99_us"] = float(np.percentile(data, 99) * 1e6)
