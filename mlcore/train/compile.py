@@ -27,17 +27,16 @@ _SKLEARN_LINEAR[("sklearn.svm", "LinearSVR")] = "linear"
 del _SKLEARN_LINEAR[("sklearn.linear_model", "LinearSVC")]
 del _SKLEARN_LINEAR[("sklearn.linear_model", "LinearSVR")]
 
+#: The tree ensembles of issue 4, converted by mlcore.train.trees (the tree helper's module).
 _TREES = [
     ("sklearn.tree", "DecisionTreeClassifier"), ("sklearn.tree", "DecisionTreeRegressor"),
-    ("sklearn.tree", "ExtraTreeClassifier"), ("sklearn.tree", "ExtraTreeRegressor"),
     ("sklearn.ensemble", "RandomForestClassifier"), ("sklearn.ensemble", "RandomForestRegressor"),
     ("sklearn.ensemble", "ExtraTreesClassifier"), ("sklearn.ensemble", "ExtraTreesRegressor"),
     ("sklearn.ensemble", "GradientBoostingClassifier"), ("sklearn.ensemble", "GradientBoostingRegressor"),
     ("sklearn.ensemble", "HistGradientBoostingClassifier"), ("sklearn.ensemble", "HistGradientBoostingRegressor"),
     ("sklearn.ensemble", "IsolationForest"),
-    ("lightgbm", "LGBMClassifier"), ("lightgbm", "LGBMRegressor"), ("lightgbm", "LGBMRanker"),
-    ("lightgbm", "Booster"),
-    ("xgboost", "XGBClassifier"), ("xgboost", "XGBRegressor"), ("xgboost", "XGBRanker"), ("xgboost", "Booster"),
+    ("lightgbm", "LGBMClassifier"), ("lightgbm", "LGBMRegressor"), ("lightgbm", "Booster"),
+    ("xgboost", "XGBClassifier"), ("xgboost", "XGBRegressor"), ("xgboost", "Booster"),
 ]
 
 SUPPORTED_ESTIMATORS: dict[tuple[str, str], str] = {
