@@ -10,12 +10,23 @@ import pyarrow as pa
 from .._kernels import metric_classification as _mc
 from ..errors import SchemaError, ShapeError
 
-__all__ = ["MetricInputError", "as_1d", "as_scores", "as_weights", "check_lengths", "unique_labels",
+__all__ = ["MetricInputError", "show", "as_1d", "as_scores", "as_weights", "check_lengths", "unique_labels",
            "encode", "binary_target"]
 
 
 class MetricInputError(SchemaError):
     """An input to a metric is not usable (the message names the metric, the parameter and the value)."""
+
+
+def show(v) -> str:
+    """repr of a value for an error message, without NumPy's scalar wrappers (np.int64(1) -> 1)."""
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(show(x) for x in v) + "]"
+    if isinstance(v, np.generic):
+        v = v.item()
+    return repr(v)
 
 
 # A dense label range up to this size is encoded by direct indexing instead of sorting.
@@ -64,7 +75,7 @@ def as_scores(x: Any, metric: str, name: str = "y_score", *, allow_2d: bool = Fa
     if bad >= 0:
         row = bad // (a.shape[1] if a.ndim == 2 else 1)
         raise MetricInputError(
-            f"{metric}: `{name}` has a non-finite value {flat[bad]!r} at row {row}; expected finite scores")
+            f"{metric}: `{name}` has a non-finite value {show(flat[bad])} at row {row}; expected finite scores")
     return a
 
 
@@ -78,9 +89,9 @@ def as_weights(w: Any, n: int, metric: str) -> np.ndarray:
     if a.size:
         bad = _mc.any_nonfinite(a)
         if bad >= 0:
-            raise MetricInputError(f"{metric}: `sample_weight` has {a[bad]!r} at row {bad}; expected finite weights")
+            raise MetricInputError(f"{metric}: `sample_weight` has {show(a[bad])} at row {bad}; expected finite weights")
         if a.min() < 0:
-            raise MetricInputError(f"{metric}: `sample_weight` has a negative value {a.min()!r}; expected >= 0")
+            raise MetricInputError(f"{metric}: `sample_weight` has a negative value {show(a.min())}; expected >= 0")
     return a
 
 
@@ -151,15 +162,15 @@ def binary_target(y_true: np.ndarray, metric: str, pos_label=None, labels=None):
     classes = np.asarray(labels) if labels is not None else unique_labels(y_true)
     if labels is None and classes.size == 1 and pos_label is None:
         raise MetricInputError(
-            f"{metric}: y_true has a single class ({classes[0]!r}); the metric needs both classes "
+            f"{metric}: y_true has a single class ({show(classes[0])}); the metric needs both classes "
             "(pass `labels` with both, or evaluate on a sample with both)")
     if classes.size > 2:
         raise MetricInputError(
-            f"{metric}: y_true has {classes.size} classes {list(classes[:10])}, expected 2 for a binary metric")
+            f"{metric}: y_true has {classes.size} classes {show(classes[:10])}, expected 2 for a binary metric")
     if pos_label is None:
         pos_label = classes[-1]
     elif pos_label not in set(classes.tolist()) and classes.size == 2:
-        raise MetricInputError(f"{metric}: pos_label={pos_label!r} is not a class of y_true {list(classes)}")
+        raise MetricInputError(f"{metric}: pos_label={show(pos_label)} is not a class of y_true {show(classes)}")
     if _is_int(y_true) and isinstance(pos_label, (int, np.integer, bool, np.bool_)):
         is_pos = y_true == pos_label
     else:

@@ -41,6 +41,7 @@ from ._inputs import (
     binary_target,
     check_lengths,
     encode,
+    show,
     unique_labels,
 )
 
@@ -157,7 +158,7 @@ def balanced_accuracy_from_cm(cm: np.ndarray) -> np.ndarray:
 
 def _check_average(average, metric):
     if average not in _AVERAGES:
-        raise MetricInputError(f"{metric}: average={average!r} is not one of {list(_AVERAGES)}")
+        raise MetricInputError(f"{metric}: average={show(average)} is not one of {show(_AVERAGES)}")
 
 
 def prf_from_cm(cm: np.ndarray, classes: np.ndarray, *, average, pos_label, zero_division: float,
@@ -168,12 +169,12 @@ def prf_from_cm(cm: np.ndarray, classes: np.ndarray, *, average, pos_label, zero
     if average == "binary":
         if classes.size > 2:
             raise MetricInputError(
-                f"{metric}: average='binary' but the labels are multiclass {list(classes[:10])}; "
+                f"{metric}: average='binary' but the labels are multiclass {show(classes[:10])}; "
                 "choose average='macro' or 'weighted'")
         idx = np.flatnonzero(classes == pos_label)
         if idx.size == 0:
             if classes.size >= 2:
-                raise MetricInputError(f"{metric}: pos_label={pos_label!r} is not a label; labels are {list(classes)}")
+                raise MetricInputError(f"{metric}: pos_label={show(pos_label)} is not a label; labels are {show(classes)}")
             # pos_label absent from both arrays: tp = fp = fn = 0, every ratio is 0/0
             z = np.full(cm.shape[0], float(zero_division))
             return z, z, z
@@ -312,26 +313,26 @@ def _ovr_setup(y_true, y_score, sample_weight, labels, metric):
     if classes.size != s.shape[1]:
         raise MetricInputError(
             f"{metric}: y_score has {s.shape[1]} columns but there are {classes.size} classes "
-            f"{list(classes[:10])}; pass `labels` with one label per column")
+            f"{show(classes[:10])}; pass `labels` with one label per column")
     codes = encode(t, np.sort(classes))
     if (codes < 0).any():
         bad = t[np.flatnonzero(codes < 0)[0]]
-        raise MetricInputError(f"{metric}: y_true has label {bad!r}, which has no column in y_score "
-                               f"(labels {list(classes[:10])}); a class not seen in training?")
+        raise MetricInputError(f"{metric}: y_true has label {show(bad)}, which has no column in y_score "
+                               f"(labels {show(classes[:10])}); a class not seen in training?")
     return codes, s, w, classes
 
 
 def _roc_auc_ovr(y_true, y_score, sample_weight, average, labels):
     metric = "roc_auc_score"
     if average not in ("macro", "weighted"):
-        raise MetricInputError(f"{metric}: average={average!r} for multi_class='ovr'; expected 'macro' or 'weighted'")
+        raise MetricInputError(f"{metric}: average={show(average)} for multi_class='ovr'; expected 'macro' or 'weighted'")
     codes, s, w, classes = _ovr_setup(y_true, y_score, sample_weight, labels, metric)
     aucs, supports = [], []
     for k in range(classes.size):
         is_pos = np.ascontiguousarray(codes == k).view(np.uint8)
         auc, _, p, _ = _auc_ap(is_pos, np.ascontiguousarray(s[:, k]), w)
         if np.isnan(auc):
-            raise MetricInputError(f"{metric}: class {classes[k]!r} is absent from y_true (or all of it); "
+            raise MetricInputError(f"{metric}: class {show(classes[k])} is absent from y_true (or all of it); "
                                    "one-vs-rest AUC is undefined for it")
         aucs.append(auc)
         supports.append(p)
@@ -353,7 +354,7 @@ def average_precision_score(y_true, y_score, *, pos_label=1, sample_weight=None)
     t = as_1d(y_true, metric, "y_true")
     classes = unique_labels(t)
     if pos_label not in set(classes.tolist()):
-        raise MetricInputError(f"{metric}: pos_label={pos_label!r} is not in y_true (labels {list(classes[:10])}); "
+        raise MetricInputError(f"{metric}: pos_label={show(pos_label)} is not in y_true (labels {show(classes[:10])}); "
                                "average precision is undefined without positives")
     is_pos, s, w, _ = _rank_binary(t, y_score, sample_weight, metric, pos_label=pos_label)
     _, ap, p, _ = _auc_ap(is_pos, s, w)
@@ -390,7 +391,8 @@ def roc_curve(y_true, y_score, *, pos_label=None, sample_weight=None):
 
 
 def precision_recall_curve(y_true, y_score, *, pos_label=None, sample_weight=None):
-    """(precision, recall, thresholds) with thresholds increasing, ending at (1, 0) as scikit-learn.
+    """(precision, recall, thresholds) with thresholds increasing (every distinct score), ending at (1, 0)
+    as scikit-learn's with ``drop_intermediate=False``.
 
     Examples
     --------
@@ -399,9 +401,6 @@ def precision_recall_curve(y_true, y_score, *, pos_label=None, sample_weight=Non
     ([0.5, 1.0, 1.0], [1.0, 1.0, 0.0])
     """
     thr, tps, fps = _curve(y_true, y_score, sample_weight, pos_label, "precision_recall_curve")
-    # stop where full recall is first reached, as scikit-learn does
-    last = int(np.searchsorted(tps, tps[-1]))
-    thr, tps, fps = thr[:last + 1], tps[:last + 1], fps[:last + 1]
     prec = tps / (tps + fps)
     rec = tps / tps[-1] if tps[-1] > 0 else np.ones_like(tps)
     return np.r_[prec[::-1], 1.0], np.r_[rec[::-1], 0.0], thr[::-1]
@@ -418,7 +417,7 @@ def _proba_setup(y_true, y_proba, sample_weight, metric, labels=None, pos_label=
     w = as_weights(sample_weight, n, metric)
     bad = _mc.out_of_unit_interval(p.reshape(-1))
     if bad >= 0:
-        raise MetricInputError(f"{metric}: y_proba has {p.reshape(-1)[bad]!r}, expected probabilities in [0, 1]")
+        raise MetricInputError(f"{metric}: y_proba has {show(p.reshape(-1)[bad])}, expected probabilities in [0, 1]")
     eps = float(np.finfo(dtype if dtype is not None and np.dtype(dtype).kind == "f" else np.float64).eps)
     return t, p, w, eps
 
@@ -449,16 +448,16 @@ def log_loss(y_true, y_proba, *, sample_weight=None, labels=None) -> float:
 def _proba_codes(t, p, labels, metric):
     classes = np.asarray(labels) if labels is not None else unique_labels(t)
     if classes.size < 2:
-        raise MetricInputError(f"{metric}: y_true has a single class ({classes[0]!r}); pass `labels` with all classes")
+        raise MetricInputError(f"{metric}: y_true has a single class ({show(classes[0])}); pass `labels` with all classes")
     if classes.size != p.shape[1]:
         raise MetricInputError(
             f"{metric}: y_proba has {p.shape[1]} columns but there are {classes.size} classes "
-            f"{list(classes[:10])}; pass `labels` with one label per column")
+            f"{show(classes[:10])}; pass `labels` with one label per column")
     codes = encode(t, np.sort(classes))
     if (codes < 0).any():
         bad = t[np.flatnonzero(codes < 0)[0]]
-        raise MetricInputError(f"{metric}: y_true has label {bad!r}, which is not among `labels` "
-                               f"{list(classes[:10])}; a class not seen in training?")
+        raise MetricInputError(f"{metric}: y_true has label {show(bad)}, which is not among `labels` "
+                               f"{show(classes[:10])}; a class not seen in training?")
     return codes, classes
 
 
@@ -470,7 +469,7 @@ def _binary_lenient(t, metric, pos_label):
         if classes.dtype.kind in "iufb" and float(classes[0]) in (0.0, 1.0, -1.0):
             pos_label = 1
         else:
-            raise MetricInputError(f"{metric}: y_true has a single class ({classes[0]!r}); pass `pos_label`")
+            raise MetricInputError(f"{metric}: y_true has a single class ({show(classes[0])}); pass `pos_label`")
     if pos_label is not None and classes.size == 1:
         return np.ascontiguousarray(t == pos_label).view(np.uint8)
     return binary_target(t, metric, pos_label=pos_label)[0]
@@ -531,7 +530,7 @@ def calibration_bins(y_true, y_proba, *, n_bins: int = 10, sample_weight=None, p
     """
     metric = "expected_calibration_error"
     if not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise MetricInputError(f"{metric}: n_bins={n_bins!r}, expected a positive integer")
+        raise MetricInputError(f"{metric}: n_bins={show(n_bins)}, expected a positive integer")
     t, p, w, _ = _proba_setup(y_true, y_proba, sample_weight, metric)
     if p.ndim == 1:
         is_pos = _binary_lenient(t, metric, pos_label)
@@ -634,7 +633,7 @@ def mean_pinball_loss(y_true, y_pred, *, alpha: float = 0.5, sample_weight=None)
     0.5
     """
     if not 0.0 <= float(alpha) <= 1.0:
-        raise MetricInputError(f"mean_pinball_loss: alpha={alpha!r}, expected a value in [0, 1]")
+        raise MetricInputError(f"mean_pinball_loss: alpha={show(alpha)}, expected a value in [0, 1]")
     s, _, _ = _reg(y_true, y_pred, sample_weight, "mean_pinball_loss", alpha=alpha)
     return float(s["pinball"] / s["w"])
 
