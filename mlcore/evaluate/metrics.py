@@ -431,7 +431,7 @@ def log_loss(y_true, y_proba, *, sample_weight=None, labels=None) -> float:
     Examples
     --------
     >>> round(log_loss([0, 1, 1], [0.1, 0.8, 0.6]), 6)
-    0.28667
+    0.279777
     """
     metric = "log_loss"
     t, p, w, eps = _proba_setup(y_true, y_proba, sample_weight, metric)
@@ -606,8 +606,8 @@ def root_mean_squared_error(y_true, y_pred, *, sample_weight=None) -> float:
 
     Examples
     --------
-    >>> root_mean_squared_error([0.0, 0.0], [3.0, 4.0]) ** 2
-    12.5
+    >>> root_mean_squared_error([0.0, 0.0], [3.0, 4.0])
+    3.5355339059327378
     """
     return float(np.sqrt(mean_squared_error(y_true, y_pred, sample_weight=sample_weight)))
 
