@@ -133,7 +133,11 @@ def unique_labels(*arrays: np.ndarray) -> np.ndarray:
     if len(kinds) > 1:
         raise MetricInputError(f"Mix of numeric and string labels is not supported: got dtypes "
                                f"{[str(a.dtype) for a in arrays]}")
-    return np.unique(np.concatenate(arrays))
+    try:
+        return np.unique(np.concatenate(arrays))
+    except TypeError:  # an object array mixing types that do not compare
+        kinds = sorted({type(v).__name__ for a in arrays for v in a[:1000].tolist()})
+        raise MetricInputError(f"Mix of label types {kinds} cannot be ordered; give labels of one type") from None
 
 
 def encode(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
@@ -160,6 +164,12 @@ def binary_target(y_true: np.ndarray, metric: str, pos_label=None, labels=None):
     """(is_pos as uint8, classes) for a binary task; the positive class is ``pos_label`` or the
     greater of the two classes (scikit-learn's rule)."""
     classes = np.asarray(labels) if labels is not None else unique_labels(y_true)
+    if labels is not None:
+        codes = encode(y_true, np.sort(classes))
+        if (codes < 0).any():
+            bad = y_true[np.flatnonzero(codes < 0)[0]]
+            raise MetricInputError(f"{metric}: y_true has label {show(bad)}, which is not among `labels` "
+                                   f"{show(classes)}; a class not seen in training?")
     if labels is None and classes.size == 1 and pos_label is None:
         raise MetricInputError(
             f"{metric}: y_true has a single class ({show(classes[0])}); the metric needs both classes "

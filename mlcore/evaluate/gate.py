@@ -410,6 +410,8 @@ def gate(predictor: Any, goal: Goal | Objective, X: Any, y_true: Any, *, model: 
                 spec = metric_spec(base)
                 pred = {"label": preds.labels, "score": preds.score, "proba": preds.proba,
                         "regression": preds.labels}[spec.needs]()
+                if spec.needs in ("score", "proba"):
+                    _check_seen(y, preds.classes(), base)
                 ww = w
                 note = ""
                 if base != name:
@@ -436,6 +438,20 @@ def gate(predictor: Any, goal: Goal | Objective, X: Any, y_true: Any, *, model: 
     _plots_and_slices(out, objective, preds, y, w, segments, slice_bins, seed)
     out.passed = all(r.passed for r in results)
     return out
+
+
+def _check_seen(y, classes, metric):
+    """A y_true label outside the model's classes cannot be scored: say which one."""
+    if classes is None:
+        return
+    from ._inputs import encode, show
+
+    t = M.as_1d(y, metric, "y_true")
+    codes = encode(t, np.sort(classes))
+    if (codes < 0).any():
+        bad = t[np.flatnonzero(codes < 0)[0]]
+        raise MetricInputError(f"{metric}: y_true has label {show(bad)}, which the model never saw "
+                               f"(its classes are {show(classes)})")
 
 
 def _fairness_result(m, y, labels, sens, w, n_boot, confidence, seed, out):
@@ -486,15 +502,22 @@ def _plots_and_slices(out: GateResult, objective: Objective, preds: _Preds, y, w
     if segments:
         from .slices import slice_metrics
 
-        main = next((m for m in objective.metrics if m.metric in METRICS), None)
+        # the slices show the objective's first model metric, else the task's usual one
+        main, params = None, {}
+        for m in objective.metrics:
+            base = m.metric[len("production_"):] if m.metric.startswith("production_") else m.metric
+            if base in METRICS:
+                main, params = base, m.params
+                break
+        if main is None:
+            main = "roc_auc" if binary else ("mae" if task == "regression" else "accuracy")
         if main is not None:
-            spec = METRICS[main.metric]
+            spec = METRICS[main]
             try:
                 pred = {"label": preds.labels, "score": preds.score, "proba": preds.proba,
                         "regression": preds.labels}[spec.needs]()
-                out.slices = slice_metrics(main.metric, y, pred, segments, sample_weight=w, bins=bins, seed=seed,
-                                           **main.params)
-                out.plots["slices_metric"] = main.metric
+                out.slices = slice_metrics(main, y, pred, segments, sample_weight=w, bins=bins, seed=seed, **params)
+                out.plots["slices_metric"] = main
             except (MetricInputError, ValueError) as exc:
                 out.plots["slices_error"] = str(exc)
 
