@@ -18,6 +18,13 @@ from ._jit import kernel
 def auc_split(pos, neg):
     """Mann-Whitney AUC from ascending sorted positive and negative scores:
     (#(pos > neg) + 0.5 #(pos == neg)) / (P N)."""
+    return auc_split_count(pos, neg) / (np.float64(pos.size) * np.float64(neg.size))
+
+
+@kernel
+def auc_split_count(pos, neg):
+    """#(pos > neg) + 0.5 #(pos == neg) over all pairs, from ascending sorted positive and negative
+    scores (exact in float64 up to 2**53 pairs: sums of integers and halves)."""
     n_pos = pos.size
     n_neg = neg.size
     j = 0  # negatives strictly below the current positive value
@@ -35,7 +42,7 @@ def auc_split(pos, neg):
             e += 1
         acc += (k - i) * (j + 0.5 * (e - j))
         i = k
-    return acc / (np.float64(n_pos) * np.float64(n_neg))
+    return acc
 
 
 @kernel

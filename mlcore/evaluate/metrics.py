@@ -28,6 +28,8 @@ Examples
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from .._kernels import metric_classification as _mc
@@ -265,6 +267,37 @@ def _rank_binary(y_true, y_score, sample_weight, metric, pos_label=None):
     return is_pos, s, w, classes
 
 
+# Above this many rows, the unweighted AUC sorts chunks of each class on several threads (NumPy's
+# sort releases the GIL) and sums the pair counts of every (positive chunk, negative chunk) pair.
+_PARALLEL_SORT_ROWS = 1 << 21
+
+
+def _sorted_chunks(x: np.ndarray, k: int) -> list:
+    from concurrent.futures import ThreadPoolExecutor
+
+    parts = np.array_split(x, k)
+    with ThreadPoolExecutor(max_workers=k) as ex:
+        return list(ex.map(np.sort, parts))
+
+
+def _auc_unweighted(is_pos, s) -> float:
+    """Exact Mann-Whitney AUC (NaN when a class is empty)."""
+    mask = is_pos.view(bool)
+    pos, neg = s[mask], s[~mask]
+    if pos.size == 0 or neg.size == 0:
+        return float("nan")
+    threads = min(os.cpu_count() or 1, 8)
+    if s.size < _PARALLEL_SORT_ROWS or threads < 2:
+        return _mr.auc_split(np.sort(pos), np.sort(neg))
+    pos_parts = _sorted_chunks(pos, threads)
+    neg_parts = _sorted_chunks(neg, threads)
+    count = 0.0
+    for a in pos_parts:
+        for b in neg_parts:
+            count += _mr.auc_split_count(a, b)
+    return count / (np.float64(pos.size) * np.float64(neg.size))
+
+
 def _auc_ap(is_pos, s, w):
     """(AUC, AP, total positive weight, total negative weight) of one binary problem."""
     if w.size == 0:
@@ -298,7 +331,7 @@ def roc_auc_score(y_true, y_score, *, sample_weight=None, multi_class: str = "ra
                                    "(or the positive class's column alone for a binary task)")
         return _roc_auc_ovr(y_true, y_score, sample_weight, average, labels)
     is_pos, s, w, _ = _rank_binary(y_true, y_score, sample_weight, metric)
-    auc, _, _, _ = _auc_ap(is_pos, s, w)
+    auc = _auc_unweighted(is_pos, s) if w.size == 0 else _auc_ap(is_pos, s, w)[0]
     if np.isnan(auc):
         raise MetricInputError(f"{metric}: one class has zero total sample weight; the AUC is undefined")
     return float(auc)

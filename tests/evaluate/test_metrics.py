@@ -251,3 +251,11 @@ def test_unseen_labels():
 def test_empty_input_is_an_error():
     with pytest.raises(ShapeError, match="empty"):
         M.accuracy_score([], [])
+
+
+def test_chunked_parallel_auc_path_matches(data, monkeypatch):
+    # large inputs sort chunks of each class on threads and sum pair counts: force that path here
+    monkeypatch.setattr(M, "_PARALLEL_SORT_ROWS", 10)
+    monkeypatch.setattr(M.os, "cpu_count", lambda: 3)
+    assert close(M.roc_auc_score(data["y"], data["s"]), skm.roc_auc_score(data["y"], data["s"]))
+    assert close(M.roc_auc_score(data["y"][:400], data["s"][:400]), R.ref_auc(list(data["y"][:400]), list(data["s"][:400])))
