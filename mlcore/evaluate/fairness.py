@@ -26,45 +26,82 @@ import numpy as np
 from .._kernels import metric_classification as _mc
 from ._inputs import MetricInputError, as_1d, as_weights, check_lengths, encode, show, unique_labels
 
-__all__ = ["group_rates", "fairness_metrics", "demographic_parity_difference", "equalized_odds_difference"]
+__all__ = ["group_rates", "bootstrap_differences", "differences", "fairness_metrics", "demographic_parity_difference", "equalized_odds_difference"]
 
 
-def group_rates(y_true, y_pred, sensitive, *, pos_label=1, sample_weight=None) -> dict:
-    """Per-group counts and rates: ``{group: {"n", "weight", "selection_rate", "tpr", "fpr"}}``."""
-    metric = "fairness"
+def _prepare(y_true, y_pred, sensitive, pos_label, sample_weight, metric="fairness"):
+    """(cell code per row = group*4 + 2*[y = pos] + [ŷ = pos], groups, weights)."""
     t = as_1d(y_true, metric, "y_true")
     p = as_1d(y_pred, metric, "y_pred")
     g = as_1d(sensitive, metric, "sensitive")
     n = check_lengths(metric, y_true=t, y_pred=p, sensitive=g)
     w = as_weights(sample_weight, n, metric)
-    groups = unique_labels(g)
-    gc = encode(g, groups)
-    yt = (t == pos_label).astype(np.int64)
-    yp = (p == pos_label).astype(np.int64)
     labels = unique_labels(t, p)
     if pos_label not in labels.tolist() and labels.size >= 2:
         raise MetricInputError(f"{metric}: pos_label={show(pos_label)} occurs in neither y_true nor y_pred "
                                f"(labels {show(labels[:10])})")
+    groups = unique_labels(g)
+    gc = encode(g, groups)
+    code = gc * 4 + (t == pos_label).astype(np.int64) * 2 + (p == pos_label).astype(np.int64)
+    return np.ascontiguousarray(code), groups, w
+
+
+def _rates(cells: np.ndarray):
+    """Selection rate, TPR, FPR per group from (..., k, 4) cells [tn, fp, fn, tp] (NaN where undefined)."""
+    tn, fp, fn, tp = (cells[..., j] for j in range(4))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sel = (fp + tp) / (tn + fp + fn + tp)
+        tpr = tp / (tp + fn)
+        fpr = fp / (fp + tn)
+    return sel, tpr, fpr
+
+
+def _spread_nd(x: np.ndarray) -> np.ndarray:
+    """max - min over the last axis, ignoring NaN (NaN when nothing is defined)."""
+    ok = np.isfinite(x)
+    hi = np.where(ok, x, -np.inf).max(axis=-1)
+    lo = np.where(ok, x, np.inf).min(axis=-1)
+    return np.where(ok.any(axis=-1), hi - lo, np.nan)
+
+
+def differences(cells: np.ndarray) -> tuple:
+    """(demographic parity difference, equalised odds difference) from (..., k, 4) cells."""
+    sel, tpr, fpr = _rates(cells)
+    dpd = _spread_nd(sel)
+    a, b = _spread_nd(tpr), _spread_nd(fpr)
+    eo = np.where(np.isnan(a), b, np.where(np.isnan(b), a, np.maximum(a, b)))
+    return dpd, eo
+
+
+def group_rates(y_true, y_pred, sensitive, *, pos_label=1, sample_weight=None) -> dict:
+    """Per-group counts and rates: ``{group: {"n", "weight", "selection_rate", "tpr", "fpr", "positive_rate"}}``."""
+    code, groups, w = _prepare(y_true, y_pred, sensitive, pos_label, sample_weight)
     k = groups.size
-    # one weighted count per (group, y, ŷ) cell
     cells = np.zeros(k * 4, dtype=np.float64)
     counts = np.zeros(k * 4, dtype=np.float64)
-    code = np.ascontiguousarray(gc * 4 + yt * 2 + yp)
-    _mc.confusion_codes(code, np.zeros(n, dtype=np.int64), w, 1, cells)
-    _mc.confusion_codes(code, np.zeros(n, dtype=np.int64), np.zeros(0), 1, counts)
+    zeros = np.zeros(code.size, dtype=np.int64)
+    _mc.confusion_codes(code, zeros, w, 1, cells)  # one weighted count per (group, y, ŷ) cell
+    _mc.confusion_codes(code, zeros, np.zeros(0), 1, counts)
+    cells = cells.reshape(k, 4)
+    sel, tpr, fpr = _rates(cells)
     out = {}
     for j, grp in enumerate(groups.tolist()):
-        tn, fp, fn, tp = cells[4 * j: 4 * j + 4]
-        tot = tn + fp + fn + tp
-        out[grp] = {
-            "n": int(counts[4 * j: 4 * j + 4].sum()),
-            "weight": float(tot),
-            "selection_rate": float((fp + tp) / tot) if tot > 0 else float("nan"),
-            "tpr": float(tp / (tp + fn)) if tp + fn > 0 else float("nan"),
-            "fpr": float(fp / (fp + tn)) if fp + tn > 0 else float("nan"),
-            "positive_rate": float((tp + fn) / tot) if tot > 0 else float("nan"),
-        }
+        tot = cells[j].sum()
+        out[grp] = {"n": int(counts[4 * j: 4 * j + 4].sum()), "weight": float(tot),
+                    "selection_rate": float(sel[j]), "tpr": float(tpr[j]), "fpr": float(fpr[j]),
+                    "positive_rate": float((cells[j, 2] + cells[j, 3]) / tot) if tot > 0 else float("nan")}
     return out
+
+
+def bootstrap_differences(y_true, y_pred, sensitive, *, pos_label=1, sample_weight=None, n_boot=200, seed=0):
+    """Both differences on each Poisson resample (the same resamples as the metric bootstrap):
+    arrays (demographic parity, equalised odds) of shape (n_boot,)."""
+    from .bootstrap import _run_group_sums
+
+    code, groups, w = _prepare(y_true, y_pred, sensitive, pos_label, sample_weight)
+    k = groups.size
+    cells = _run_group_sums(code, np.zeros((code.size, 0)), w, 4 * k, int(n_boot), int(seed))[:, :, 0]
+    return differences(cells.reshape(int(n_boot), k, 4))
 
 
 def _spread(values) -> float:

@@ -455,23 +455,17 @@ def _check_seen(y, classes, metric):
 
 
 def _fairness_result(m, y, labels, sens, w, n_boot, confidence, seed, out):
-    from .fairness import fairness_metrics
+    from .fairness import bootstrap_differences, fairness_metrics
 
     pos = m.params.get("pos_label", 1)
     fm = fairness_metrics(y, labels, sens, pos_label=pos, sample_weight=w)
     out.fairness = fm
-    value = fm[m.metric]
-    # Poisson bootstrap of the difference: the same counts-as-weights scheme as the metric kernels
-    rng = np.random.default_rng(seed)
-    base = np.ones(len(y)) if w is None else w
-    k = min(int(n_boot), 200)
-    vals = np.empty(k)
-    for b in range(k):
-        vals[b] = fairness_metrics(y, labels, sens, pos_label=pos, sample_weight=base * rng.poisson(1.0, len(y)))[m.metric]
+    dpd, eo = bootstrap_differences(y, labels, sens, pos_label=pos, sample_weight=w, n_boot=n_boot, seed=seed)
+    vals = dpd if m.metric == "demographic_parity_difference" else eo
     vals = vals[np.isfinite(vals)]
     a = (1 - confidence) / 2
     lo, hi = (np.quantile(vals, [a, 1 - a]) if vals.size else (float("nan"), float("nan")))
-    return _result(m, value, lo, hi)
+    return _result(m, fm[m.metric], lo, hi)
 
 
 def _plots_and_slices(out: GateResult, objective: Objective, preds: _Preds, y, w, segments, bins, seed):

@@ -222,3 +222,18 @@ def test_measure_latency(problem):
         speed.measure_latency(problem["model"], problem["X"], n_calls=0)
     with pytest.raises(TypeError, match="has no"):
         speed.measure_latency(object(), t)
+
+
+def test_fairness_bootstrap_resamples_are_weighted_differences():
+    from mlcore._kernels import metric_bootstrap as mb
+
+    rng = np.random.default_rng(8)
+    n = 500
+    g = rng.choice(["x", "y"], n)
+    y = rng.integers(0, 2, n)
+    p = rng.integers(0, 2, n)
+    dpd, eo = fairness.bootstrap_differences(y, p, g, n_boot=3, seed=4)
+    for b in range(3):
+        c = np.array([mb.poisson_count(np.uint64(4), b, i) for i in range(n)], dtype=np.float64)
+        assert dpd[b] == pytest.approx(fairness.demographic_parity_difference(y, p, g, sample_weight=c), abs=1e-12)
+        assert eo[b] == pytest.approx(fairness.equalized_odds_difference(y, p, g, sample_weight=c), abs=1e-12)
