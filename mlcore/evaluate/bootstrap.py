@@ -11,7 +11,9 @@ metric with weights ``count * sample_weight``:
 - R^2: sums of squared residuals and of centred y and y^2; ECE: per-bin sums of weight, outcome,
   probability (bins assigned once);
 - ROC AUC and average precision: the scores are sorted **once**; each resample is then one
-  linear pass over the sorted order with its counts (no re-sort).
+  linear pass over the sorted order with its counts (no re-sort). For the AUC the pass is
+  branch-free: the weighted-midrank identity S = AUC * P * N + P^2 / 2 (S the count-weighted sum
+  of the positives' midranks) lets tie groups be handled by running totals.
 
 The interval is the percentile interval of the resampled values (resamples where the metric is
 undefined, such as an AUC with no negative drawn, are left out). Resampling is parallel over
@@ -157,8 +159,19 @@ def _auc_point(y, s, w):
     return M.roc_auc_score(y, s, sample_weight=w)
 
 
+def _auc_only_boot(is_pos, s, w, n_boot, seed):
+    order = np.argsort(s)
+    ss = s[order]
+    start = np.empty(ss.size, dtype=np.uint8)
+    _mb.group_starts(ss, start)
+    out = np.empty(n_boot)
+    with parallel_section():
+        _mb.auc_sorted_boot(start, is_pos[order], w[order] if w.size else w, order, int(n_boot), np.uint64(seed), out)
+    return out
+
+
 def _auc_boot(y, s, w, n_boot, seed):
-    return _rank_boot(*_rank_setup(y, s, w, "roc_auc_score"), n_boot, seed)[0]
+    return _auc_only_boot(*_rank_setup(y, s, w, "roc_auc_score"), n_boot, seed)
 
 
 def _ap_point(y, s, w):
@@ -179,7 +192,7 @@ def _ovr_boot(y, P, w, n_boot, seed, average="macro"):
     sup = np.empty((classes.size, n_boot)) if average == "weighted" else None
     for k in range(classes.size):
         is_pos = np.ascontiguousarray(codes == k).view(np.uint8)
-        aucs[k] = _rank_boot(is_pos, np.ascontiguousarray(s[:, k]), ww, n_boot, seed)[0]
+        aucs[k] = _auc_only_boot(is_pos, np.ascontiguousarray(s[:, k]), ww, n_boot, seed)
         if sup is not None:
             sup[k] = _run_group_sums(np.zeros(codes.size, dtype=np.int64), is_pos[:, None].astype(np.float64),
                                      ww, 1, n_boot, seed)[:, 0, 1]
