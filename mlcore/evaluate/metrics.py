@@ -35,6 +35,7 @@ import numpy as np
 from .._kernels import metric_classification as _mc
 from .._kernels import metric_rank as _mr
 from .._kernels import metric_regression as _mreg
+from .._kernels import metric_sort as _ms
 from ._inputs import (
     MetricInputError,
     as_1d,
@@ -267,43 +268,38 @@ def _rank_binary(y_true, y_score, sample_weight, metric, pos_label=None):
     return is_pos, s, w, classes
 
 
-# Above this many rows, the unweighted AUC sorts chunks of each class on several threads (NumPy's
-# sort releases the GIL) and sums the pair counts of every (positive chunk, negative chunk) pair.
-_PARALLEL_SORT_ROWS = 1 << 21
+# Above this many rows the two classes are radix-sorted on two threads (the kernels release the GIL).
+_PARALLEL_SORT_ROWS = 1 << 20
 
 
-def _sorted_chunks(x: np.ndarray, k: int) -> list:
-    from concurrent.futures import ThreadPoolExecutor
+def _sorted_class_keys(is_pos, s):
+    """Order-preserving uint64 keys of the positives' and the negatives' scores, each sorted."""
+    n = s.size
+    pos_k = np.empty(n, dtype=np.uint64)
+    neg_k = np.empty(n, dtype=np.uint64)
+    n_pos, n_neg = _ms.split_keys(s, is_pos, pos_k, neg_k)
+    pos_k, neg_k = pos_k[:n_pos], neg_k[:n_neg]
+    jobs = [(pos_k, np.empty_like(pos_k)), (neg_k, np.empty_like(neg_k))]
+    if n >= _PARALLEL_SORT_ROWS and (os.cpu_count() or 1) > 1:
+        from concurrent.futures import ThreadPoolExecutor
 
-    parts = np.array_split(x, k)
-    with ThreadPoolExecutor(max_workers=k) as ex:
-        return list(ex.map(np.sort, parts))
+        with ThreadPoolExecutor(max_workers=2) as ex:
+            return list(ex.map(lambda kb: _ms.radix_sort_keys(*kb), jobs))
+    return [_ms.radix_sort_keys(*kb) for kb in jobs]
 
 
 def _auc_unweighted(is_pos, s) -> float:
     """Exact Mann-Whitney AUC (NaN when a class is empty)."""
-    mask = is_pos.view(bool)
-    pos, neg = s[mask], s[~mask]
+    pos, neg = _sorted_class_keys(is_pos, s)
     if pos.size == 0 or neg.size == 0:
         return float("nan")
-    threads = min(os.cpu_count() or 1, 8)
-    if s.size < _PARALLEL_SORT_ROWS or threads < 2:
-        return _mr.auc_split(np.sort(pos), np.sort(neg))
-    pos_parts = _sorted_chunks(pos, threads)
-    neg_parts = _sorted_chunks(neg, threads)
-    count = 0.0
-    for a in pos_parts:
-        for b in neg_parts:
-            count += _mr.auc_split_count(a, b)
-    return count / (np.float64(pos.size) * np.float64(neg.size))
+    return _mr.auc_split(pos, neg)
 
 
 def _auc_ap(is_pos, s, w):
     """(AUC, AP, total positive weight, total negative weight) of one binary problem."""
     if w.size == 0:
-        mask = is_pos.view(bool)
-        pos = np.sort(s[mask])
-        neg = np.sort(s[~mask])
+        pos, neg = _sorted_class_keys(is_pos, s)
         auc = _mr.auc_split(pos, neg) if pos.size and neg.size else np.nan
         ap = _mr.ap_split(pos, neg) if pos.size else np.nan
         return auc, ap, float(pos.size), float(neg.size)

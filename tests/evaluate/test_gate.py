@@ -76,6 +76,9 @@ def test_multi_model_goal(problem):
                              "amount": dict(predictor=reg, X=Xr[300:], y_true=yr[300:])}, n_boot=30)
     assert not res2.passed and [(m, f.metric) for m, f in res2.failures] == [("amount", "r2")]
     assert json.loads(res2.to_json())["models"]["click"]["passed"] is True
+    page = to_html(res2)
+    assert "Model <code>click</code>" in page and "Model <code>amount</code>" in page
+    assert "Verdict: may not go to production" in page and "r2 = " in page
     with pytest.raises(GoalError, match=r"no input for \['amount'\]"):
         gate_goal(goal, {"click": dict(predictor=p["model"], X=p["X"], y_true=p["y"])})
 

@@ -253,9 +253,34 @@ def test_empty_input_is_an_error():
         M.accuracy_score([], [])
 
 
-def test_chunked_parallel_auc_path_matches(data, monkeypatch):
-    # large inputs sort chunks of each class on threads and sum pair counts: force that path here
+def test_threaded_sort_path_matches(data, monkeypatch):
+    # large inputs radix-sort the two classes on two threads: force that path here
     monkeypatch.setattr(M, "_PARALLEL_SORT_ROWS", 10)
     monkeypatch.setattr(M.os, "cpu_count", lambda: 3)
     assert close(M.roc_auc_score(data["y"], data["s"]), skm.roc_auc_score(data["y"], data["s"]))
     assert close(M.roc_auc_score(data["y"][:400], data["s"][:400]), R.ref_auc(list(data["y"][:400]), list(data["s"][:400])))
+
+
+def _keys_to_float(k):
+    sign = np.uint64(1) << np.uint64(63)
+    u = np.where(k & sign, k ^ sign, ~k)
+    return u.view(np.float64)
+
+
+@settings(max_examples=40)
+@given(st.lists(st.floats(allow_nan=False, width=64), min_size=0, max_size=300), st.integers(0, 2**32 - 1))
+def test_radix_sort_keys_against_numpy(values, seed):
+    from mlcore._kernels import metric_sort as ms
+
+    x = np.array(values + [0.0, -0.0, 1e-308, -1e-308, 5e-324], dtype=np.float64)
+    is_pos = (np.random.default_rng(seed).random(x.size) < 0.5).view(np.uint8)
+    pos = np.empty(x.size, np.uint64)
+    neg = np.empty(x.size, np.uint64)
+    p, q = ms.split_keys(x, is_pos, pos, neg)
+    assert (p, q) == (int(is_pos.sum()), x.size - int(is_pos.sum()))
+    for keys, sel in ((pos[:p], is_pos == 1), (neg[:q], is_pos == 0)):
+        got = ms.radix_sort_keys(keys.copy(), np.empty_like(keys))
+        want = np.sort(x[sel])
+        np.testing.assert_array_equal(_keys_to_float(got), want + 0.0)  # -0.0 sorts as +0.0
+    # -0.0 and +0.0 tie, as floats do
+    assert M.roc_auc_score([0, 1], [-0.0, 0.0]) == 0.5
