@@ -18,18 +18,48 @@ Examples
 0.995
 """
 
-from .bootstrap import METRICS, Interval, bootstrap_metric, bootstrap_samples, compute_metric, metric_spec
-from .domain import compare_domains, feature_drift, importance_weighted_metric, set_drift_function
-from .fairness import demographic_parity_difference, equalized_odds_difference, fairness_metrics, group_rates
-from .gate import GateResult, GoalResult, MetricResult, Predictions, gate, gate_goal
-from .report import to_html, write_html, write_json
-from .slices import slice_metrics
-from .speed import LatencyResult, measure_latency
+import importlib
+import sys
+import types
+from typing import Any
 
-__all__ = [
-    "METRICS", "Interval", "bootstrap_metric", "bootstrap_samples", "compute_metric", "metric_spec",
-    "compare_domains", "feature_drift", "importance_weighted_metric", "set_drift_function",
-    "demographic_parity_difference", "equalized_odds_difference", "fairness_metrics", "group_rates",
-    "GateResult", "GoalResult", "MetricResult", "Predictions", "gate", "gate_goal",
-    "to_html", "write_html", "write_json", "slice_metrics", "LatencyResult", "measure_latency",
-]
+# name -> submodule; loaded on first use so that `mlcore evaluate --help` (which imports
+# mlcore.evaluate.cli, hence this package) does not pay for numba and the kernels
+_EXPORTS = {
+    "bootstrap": ["METRICS", "Interval", "bootstrap_metric", "bootstrap_samples", "compute_metric", "metric_spec"],
+    "domain": ["compare_domains", "feature_drift", "importance_weighted_metric", "set_drift_function"],
+    "fairness": ["demographic_parity_difference", "equalized_odds_difference", "fairness_metrics", "group_rates"],
+    "gate": ["GateResult", "GoalResult", "MetricResult", "Predictions", "gate", "gate_goal"],
+    "report": ["to_html", "write_html", "write_json"],
+    "slices": ["slice_metrics"],
+    "speed": ["LatencyResult", "measure_latency"],
+}
+_WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
+
+__all__ = [name for names in _EXPORTS.values() for name in names]
+
+
+def __getattr__(name: str) -> Any:
+    mod = _WHERE.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'mlcore.evaluate' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{mod}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """Keeps ``mlcore.evaluate.gate`` the function: importing the submodule ``gate`` would
+    otherwise bind the package attribute to the module (the submodule stays in sys.modules)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _WHERE and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -60,3 +60,13 @@ def test_goal_and_metrics_commands(tmp_path):
     r = CliRunner().invoke(evaluate, ["gate", str(tmp_path / "goal.toml"), str(tmp_path / "test.parquet"),
                                       "--target", "nope", "--score", "p"])
     assert r.exit_code == 2 and "column 'nope' not found" in r.output
+
+
+def test_cli_import_is_cheap_and_names_stay_functions():
+    import subprocess
+    import sys
+
+    code = ("import sys, mlcore.evaluate.cli; assert 'numba' not in sys.modules, 'numba imported'; "
+            "import mlcore.evaluate.report; from mlcore.evaluate import gate; assert callable(gate); print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
