@@ -272,6 +272,27 @@ class Objective:
                 return m
         raise GoalError(f"model {self.model!r} has no metric {name!r}; it has {[m.name for m in self.metrics]}")
 
+    def check(self, values: dict) -> dict:
+        """Check measured values ({metric name or label: value}) against the ranges: {name: Check}.
+
+        What monitoring alerts on and what maintenance compares models with; a metric of the
+        objective missing from ``values`` fails with NaN shortfall (it was not measured).
+
+        Examples
+        --------
+        >>> o = Objective("m", ["roc_auc >= 0.8", "psi < 0.2"])
+        >>> {k: c.passed for k, c in o.check({"roc_auc": 0.85, "psi": 0.3}).items()}
+        {'roc_auc': True, 'psi': False}
+        """
+        unknown = [k for k in values if k not in {m.name for m in self.metrics} | {m.metric for m in self.metrics}]
+        if unknown:
+            raise GoalError(f"model {self.model!r} has no metric {unknown}; it has {[m.name for m in self.metrics]}")
+        out = {}
+        for m in self.metrics:
+            v = values.get(m.name, values.get(m.metric) if not m.label and not m.params else values.get(m.name))
+            out[m.name] = m.check(float("nan") if v is None else v)
+        return out
+
     def to_dict(self) -> dict:
         d: dict[str, Any] = {"task": self.task}
         if self.description:

@@ -119,3 +119,14 @@ def test_errors_name_model_metric_and_value():
         Objective("m", ["auc >= 0.8", "auc >= 0.7"])
     with pytest.raises(GoalError, match="task 'ranking'"):
         Objective("m", ["auc >= 0.8"], task="ranking")
+
+
+def test_objective_check_for_monitoring_and_maintenance():
+    o = lending().objective("click")
+    res = o.check({"roc_auc": 0.78, "latency_p99_us": 40.0, "psi": 0.05})
+    assert not res["roc_auc"].passed and res["roc_auc"].shortfall == pytest.approx(0.02)
+    assert res["latency_p99_us"].passed and res["psi"].passed
+    dpd = "demographic_parity_difference[sensitive=origin]"
+    assert not res[dpd].passed and math.isnan(res[dpd].shortfall)  # not measured: fails
+    with pytest.raises(GoalError, match=r"has no metric \['auc'\]"):
+        o.check({"auc": 0.9})
