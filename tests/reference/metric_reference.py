@@ -118,3 +118,31 @@ def ref_regression(t, p, w=None, alpha=0.5):
     ss_tot = sum(wi * (a - mean) ** 2 for a, wi in zip(t, ws))
     r2 = 1 - mse * sw / ss_tot if ss_tot else (1.0 if mse == 0 else 0.0)
     return {"mae": mae, "mse": mse, "rmse": math.sqrt(mse), "mape": mape, "pinball": pin, "r2": r2}
+
+
+def ref_multi_log_loss(t, P, classes, w=None, eps=2.220446049250313e-16):
+    ws = _w(w, len(t))
+    tot = 0.0
+    for a, row, wi in zip(t, P, ws):
+        q = row[list(classes).index(a)]
+        tot -= wi * math.log(min(max(q, eps), 1 - eps))
+    return tot / sum(ws)
+
+
+def ref_multi_brier(t, P, classes, w=None):
+    ws = _w(w, len(t))
+    tot = 0.0
+    for a, row, wi in zip(t, P, ws):
+        tot += wi * sum(((1.0 if c == a else 0.0) - q) ** 2 for c, q in zip(classes, row))
+    return tot / sum(ws)
+
+
+def ref_ovr_auc(t, P, classes, w=None, average="macro"):
+    aucs, sup = [], []
+    ws = _w(w, len(t))
+    for k, c in enumerate(classes):
+        aucs.append(ref_auc([1 if a == c else 0 for a in t], [row[k] for row in P], ws))
+        sup.append(sum(wi for a, wi in zip(t, ws) if a == c))
+    if average == "macro":
+        return sum(aucs) / len(aucs)
+    return sum(a * s for a, s in zip(aucs, sup)) / sum(sup)

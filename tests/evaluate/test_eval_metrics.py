@@ -63,6 +63,16 @@ def test_multiclass_proba_match_sklearn(data, wkey, average):
     assert close(M.log_loss(d["y3"], d["P"], sample_weight=w), skm.log_loss(d["y3"], d["P"], sample_weight=w))
     assert close(M.brier_score_loss(d["y3"], d["P"], sample_weight=w),
                  skm.brier_score_loss(d["y3"], d["P"], sample_weight=w))
+    # the slow references on a prefix (the pairwise AUC is quadratic)
+    t, P, wl = list(d["y3"][:300]), d["P"][:300].tolist(), None if w is None else list(w[:300])
+    classes = [0, 1, 2, 3]
+    assert close(M.log_loss(d["y3"][:300], d["P"][:300], sample_weight=None if w is None else w[:300]),
+                 R.ref_multi_log_loss(t, P, classes, wl))
+    assert close(M.brier_score_loss(d["y3"][:300], d["P"][:300], sample_weight=None if w is None else w[:300]),
+                 R.ref_multi_brier(t, P, classes, wl))
+    assert close(M.roc_auc_score(d["y3"][:300], d["P"][:300], multi_class="ovr", average=average,
+                                 sample_weight=None if w is None else w[:300]),
+                 R.ref_ovr_auc(t, P, classes, wl, average))
 
 
 @pytest.mark.parametrize("wkey", WEIGHTS)
