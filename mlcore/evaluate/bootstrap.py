@@ -331,7 +331,12 @@ def compute_metric(name: str, y_true, y_pred, *, sample_weight=None, **params) -
 
 def bootstrap_samples(name: str, y_true, y_pred, *, sample_weight=None, n_boot: int = 1000, seed: int = 0,
                       **params) -> np.ndarray:
-    """The metric on each of ``n_boot`` Poisson resamples (NaN where it is undefined in a resample)."""
+    """The metric on each of ``n_boot`` Poisson resamples (NaN where it is undefined in a resample).
+
+    Examples
+    --------
+    >>> bootstrap_samples("mse", [1.0, 2.0, 3.0], [1.0, 2.0, 5.0], n_boot=4, seed=0).shape
+    (4,)"""
     if int(n_boot) < 1:
         raise MetricInputError(f"bootstrap: n_boot={n_boot!r}, expected a positive integer")
     spec = metric_spec(name)

@@ -130,6 +130,12 @@ def feature_drift(reference: Any, current: Any, *, features: list[str] | None = 
     """One drift value per feature (default: the built-in PSI; see :func:`set_drift_function`).
 
     ``features`` defaults to the reference's columns; every one must exist in ``current``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> feature_drift(pa.table({"c": ["a", "b"] * 50}), pa.table({"c": ["a"] * 100}))["c"] > 0.2
+    True
     """
     ref = to_table(reference)
     cur = to_table(current, ref.column_names if isinstance(current, np.ndarray) else None)

@@ -74,7 +74,12 @@ def differences(cells: np.ndarray) -> tuple:
 
 
 def group_rates(y_true, y_pred, sensitive, *, pos_label=1, sample_weight=None) -> dict:
-    """Per-group counts and rates: ``{group: {"n", "weight", "selection_rate", "tpr", "fpr", "positive_rate"}}``."""
+    """Per-group counts and rates: ``{group: {"n", "weight", "selection_rate", "tpr", "fpr", "positive_rate"}}``.
+
+    Examples
+    --------
+    >>> group_rates([1, 0, 1, 1], [1, 1, 0, 1], ["a", "a", "b", "b"])["a"]["fpr"]
+    1.0"""
     code, groups, w = _prepare(y_true, y_pred, sensitive, pos_label, sample_weight)
     k = groups.size
     cells = np.zeros(k * 4, dtype=np.float64)

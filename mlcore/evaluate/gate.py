@@ -323,6 +323,16 @@ def gate(predictor: Any, goal: Goal | Objective, X: Any, y_true: Any, *, model: 
         Options of :func:`~mlcore.evaluate.speed.measure_latency` (n_calls, warmup, threads, …).
     domain
         Run the domain classifier (default: when ``production`` is given).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlcore.goals import Goal
+    >>> y = np.array([0, 1] * 50); scores = np.linspace(0, 1, 100)
+    >>> r = gate(Predictions(scores=scores, labels=(scores > 0.5).astype(int)),
+    ...          Goal.single("g", ["roc_auc >= 0.4"]), None, y, n_boot=20)
+    >>> r.verdict
+    'may go to production'
     """
     objective = goal.objective(model) if isinstance(goal, Goal) else goal
     if not isinstance(objective, Objective):
@@ -521,6 +531,17 @@ def gate_goal(goal: Goal, inputs: dict, **kw) -> GoalResult:
     arguments (``predictor``, ``X``, ``y_true`` and any keyword); ``kw`` applies to all.
 
     Every model of the goal must be given: the goal may ship only as a whole.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlcore.goals import Goal, Objective
+    >>> g = Goal("lending", [Objective("click", ["accuracy >= 0.9"]), Objective("default", ["accuracy >= 0.9"])])
+    >>> y = np.array([0, 1] * 20)
+    >>> res = gate_goal(g, {"click": dict(predictor=Predictions(labels=y), X=None, y_true=y),
+    ...                     "default": dict(predictor=Predictions(labels=1 - y), X=None, y_true=y)}, n_boot=10)
+    >>> res.verdict, [(m, f.metric) for m, f in res.failures]
+    ('may not go to production', [('default', 'accuracy')])
     """
     missing = [m for m in goal.models if m not in inputs]
     if missing:

@@ -302,7 +302,17 @@ def _meets(text: str, v) -> bool:
 
 
 def to_html(result: GateResult | GoalResult | dict, *, title: str | None = None) -> str:
-    """The self-contained HTML report of a gate result (one model) or a goal result (all models)."""
+    """The self-contained HTML report of a gate result (one model) or a goal result (all models).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlcore.goals import Goal
+    >>> from mlcore.evaluate.gate import Predictions, gate
+    >>> r = gate(Predictions(labels=np.array([0, 1, 1])), Goal.single("g", ["accuracy >= 0.5"]), None,
+    ...          np.array([0, 1, 0]), n_boot=5)
+    >>> "Verdict: may go to production" in to_html(r)
+    True"""
     d = result.to_dict() if hasattr(result, "to_dict") else result
     models = list(d["models"].values()) if "models" in d else [d]
     goal = d.get("goal", "")

@@ -50,7 +50,13 @@ def _column_values(col: Any, name: str):
 def segment_codes(col: Any, name: str = "segment", *, bins: int = 4, max_categories: int = 50):
     """(codes, labels) of a segment column: categories as they are (numeric columns with at most
     ``max_categories`` distinct values too), other numeric columns cut at quantiles into ``bins``
-    intervals labelled like '[1.5, 3)'. Nulls and NaN get the label '(null)'."""
+    intervals labelled like '[1.5, 3)'. Nulls and NaN get the label '(null)'.
+
+    Examples
+    --------
+    >>> codes, labels = segment_codes(["x", None, "x"])
+    >>> codes.tolist(), labels
+    ([0, 1, 0], ['x', '(null)'])"""
     arr = _column_values(col, name)
     n = len(arr)
     numeric = pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)
@@ -94,6 +100,13 @@ def slice_metrics(metric: str, y_true, y_pred, segments: dict, *, sample_weight=
 
     ``values`` optionally names segment values to report even when they have no row
     ({column: [value, ...]}). ``n_boot`` > 0 adds a bootstrap interval per segment.
+
+    Examples
+    --------
+    >>> rows = slice_metrics("mae", [1.0, 2.0, 3.0, 4.0], [1.0, 2.5, 3.0, 3.0], {"g": ["a", "a", "b", "b"]},
+    ...                      min_rows=1, values={"g": ["c"]})
+    >>> [(r["segment"], r["value"], r["note"]) for r in rows]
+    [('b', 0.5, ''), ('a', 0.25, ''), ('c', nan, 'empty slice')]
     """
     spec = metric_spec(metric)
     yt = as_1d(y_true, metric, "y_true")

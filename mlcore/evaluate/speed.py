@@ -120,6 +120,16 @@ def measure_latency(predictor: Any, X: Any, *, method: str | None = None, n_call
         Rows per batch call (default: all of X) and how many batch calls to time (median taken).
     threads
         Thread counts for the batch throughput (the batch split evenly between threads).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class Double:
+    ...     def predict(self, X):
+    ...         return X[:, 0] * 2
+    >>> r = measure_latency(Double(), np.ones((50, 2)), n_calls=100, warmup=5, threads=(1, 2))
+    >>> r.method, sorted(r.threads)
+    ('predict', [1, 2])
     """
     if n_calls < 1 or warmup < 0 or batch_rounds < 1:
         raise ValueError(f"measure_latency: n_calls={n_calls}, warmup={warmup}, batch_rounds={batch_rounds}; "
