@@ -236,5 +236,15 @@ def score(bundle, source, target, query, batch_size, run_id, engine, ray_address
                f"{res.rows_per_s:,.0f} rows/s into {res.target}")
 
 
+def _register_stage_commands() -> None:
+    """Stage command groups live with their stage; importing them is cheap (no kernels)."""
+    from .evaluate.cli import evaluate as _evaluate
+
+    main.add_command(_evaluate)
+
+
+_register_stage_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -15,6 +15,10 @@ EXPECTED = {
                "ArtifactError", "CopyWarning", "compute", "errors", "goals", "data", "features", "train",
                "evaluate", "deploy", "serve", "monitor", "maintain"},
     "mlcore.compute": {"sum", "mean", "min_max", "affine", "describe"},
+    "mlcore.deploy": {"Bundle", "data_hash", "Registry", "ModelVersion", "AliasConflict", "PromotionRefused",
+                      "LiveModel", "build_wheel"},
+    "mlcore.serve": {"Predictor", "InferenceApp", "ServedModel", "served_model", "run", "ServerThread", "score",
+                     "ScoreResult"},
     "mlcore.errors": {"MlcoreError", "SchemaError", "ColumnNotFoundError", "ShapeError", "NotFittedError",
                       "ArtifactError", "MissingDependencyError", "MlcoreWarning", "CopyWarning"},
 }

@@ -1,6 +1,17 @@
-"""Stage 5, deployment: bundles, the registry, packaging.
+"""Stage 5, deployment: bundles, the registry, live loading and packaging.
 
-Not built yet: its issue has not landed.
+- :class:`Bundle`: the unit of deployment (model, feature plan, schema, goal, reference profile,
+  metrics, lineage), saved as JSON + ``.npy`` with a SHA-256 per file; loading never unpickles.
+- :class:`Registry`: a folder of content-addressed versions with aliases moved by compare-and-swap,
+  gated promotion, rollback and an append-only audit log; safe with several writer processes.
+- :class:`LiveModel`: follows a registry alias (or a bundle path) and swaps new versions in place.
+- :func:`build_wheel`: static deployment, a wheel that contains a bundle (``mlcore package``).
 """
 
-__all__: list[str] = []
+from .bundle import Bundle, data_hash
+from .loader import LiveModel
+from .package import build_wheel
+from .registry import AliasConflict, ModelVersion, PromotionRefused, Registry
+
+__all__ = ["Bundle", "data_hash", "Registry", "ModelVersion", "AliasConflict", "PromotionRefused", "LiveModel",
+           "build_wheel"]

@@ -156,8 +156,8 @@ class Bundle:
         self.lineage = dict(lineage or {})
         self.name = name
         if input_columns is None:
-            if plan is not None and getattr(plan, "input_columns_", None):
-                input_columns = list(plan.input_columns_)
+            if plan is not None and getattr(plan, "input_schema_", None):
+                input_columns = list(plan.input_schema_)
             elif getattr(model, "feature_names_in_", None) is not None:
                 input_columns = [str(c) for c in model.feature_names_in_]
             else:
