@@ -236,6 +236,33 @@ def score(bundle, source, target, query, batch_size, run_id, engine, ray_address
                f"{res.rows_per_s:,.0f} rows/s into {res.target}")
 
 
+@main.command()
+@click.argument("bundle", type=click.Path(exists=True, file_okay=False))
+@click.option("--data", default=None, type=click.Path(exists=True),
+              help="Rows to measure on (Parquet, CSV, IPC); default: synthetic normal rows for numeric inputs.")
+@click.option("--rows", "n_rows", default=10_000, show_default=True, type=int, help="Rows in the batch measurement.")
+@click.option("--calls", "n_calls", default=2_000, show_default=True, type=int, help="Timed single-row calls.")
+@click.option("--threads", default="1,2", show_default=True, help="Thread counts for batch throughput.")
+@click.option("--against", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="The original model file (LightGBM .txt, XGBoost .json, ONNX .onnx), measured side by side.")
+@click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False), help="Also write the figures as JSON.")
+def bench(bundle, data, n_rows, n_calls, threads, against, json_out):
+    """Single-row latency percentiles and batch throughput of BUNDLE (and of the original model)."""
+    import json
+
+    from .evaluate.bench import bench_bundle, format_bench
+
+    try:
+        ts = tuple(int(t) for t in threads.split(",") if t.strip())
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated integers, got {threads!r}", param_hint="--threads") from None
+    rows = bench_bundle(bundle, data=data, n_rows=n_rows, n_calls=n_calls, threads=ts, against=against)
+    click.echo(format_bench(rows))
+    if json_out:
+        with open(json_out, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
 def _register_stage_commands() -> None:
     """Stage command groups live with their stage; importing them is cheap (no kernels)."""
     from .evaluate.cli import evaluate as _evaluate
