@@ -67,6 +67,7 @@ class MicroBatcher:
         self._task: asyncio.Task | None = None
         self._on_batch = on_batch
         self.inline_rows = inline_rows
+        self._busy = False
 
     @property
     def rows_queued(self) -> int:
@@ -97,6 +98,16 @@ class MicroBatcher:
             self.start()
         if self._rows_queued + n > self.max_queue_rows:
             raise Overloaded(f"{self._rows_queued} rows are waiting (limit {self.max_queue_rows}); retry later")
+        if not self._queue and not self._busy and n <= self.inline_rows:
+            # Nothing waiting and nothing running: answer now, on this thread (no hand-off at all).
+            self._busy = True
+            try:
+                out = self.fn(table)
+            finally:
+                self._busy = False
+            if self._on_batch is not None:
+                self._on_batch(1, n)
+            return out
         fut = asyncio.get_running_loop().create_future()
         self._queue.append((table, fut))
         self._rows_queued += n
@@ -136,10 +147,14 @@ class MicroBatcher:
             try:
                 combined = _concat(tables)
                 n_rows = _rows(combined)
-                if n_rows <= self.inline_rows:
-                    outputs = self.fn(combined)
-                else:
-                    outputs = await loop.run_in_executor(self._executor, self.fn, combined)
+                self._busy = True
+                try:
+                    if n_rows <= self.inline_rows:
+                        outputs = self.fn(combined)
+                    else:
+                        outputs = await loop.run_in_executor(self._executor, self.fn, combined)
+                finally:
+                    self._busy = False
                 if self._on_batch is not None:
                     self._on_batch(len(batch), n_rows)
             except Exception as exc:  # noqa: BLE001 - retried per request below
