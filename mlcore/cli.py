@@ -129,10 +129,6 @@ def demo(out_dir: str | None) -> None:
     click.echo(f"done in {time.perf_counter() - t0:.2f} s")
 
 
-def _is_registry(path: str) -> bool:
-    return os.path.isdir(os.path.join(path, "models")) and os.path.isdir(os.path.join(path, "blobs"))
-
-
 @main.command()
 @click.argument("source", type=click.Path(exists=True, file_okay=False))
 @click.option("--model", "model_name", default=None, help="Model name in the registry (SOURCE is a registry folder).")
@@ -147,53 +143,24 @@ def _is_registry(path: str) -> bool:
               help="DuckDB file for the prediction log (default: none).")
 @click.option("--poll-s", default=10.0, show_default=True, type=float,
               help="How often to check the registry alias for a new version (hot swap).")
-def serve(source, model_name, alias, host, port, batching, max_batch_rows, max_delay_ms, max_body_mb, log_path, poll_s):
+@click.option("--server", type=click.Choice(["uvicorn", "granian"]), default="uvicorn", show_default=True,
+              help="HTTP server: uvicorn (lowest single-connection latency here) or granian (more requests/s "
+                   "under many concurrent connections here; see benchmarks/README.md).")
+def serve(source, model_name, alias, host, port, batching, max_batch_rows, max_delay_ms, max_body_mb, log_path, poll_s,
+          server):
     """Serve a bundle (or a registry alias) over HTTP with the Open Inference Protocol."""
-    import threading
+    from .serve.server import build_app_from_config, run, run_granian
 
-    from .deploy.bundle import Bundle
-    from .deploy.registry import Registry
-    from .serve.app import InferenceApp
-    from .serve.predictor import served_model
-    from .serve.server import run
-
-    registry = None
-    if _is_registry(source):
-        registry = Registry(source)
-        if model_name is None:
-            names = registry.models()
-            if len(names) != 1:
-                raise click.BadParameter(f"the registry holds {names}; choose one with --model", param_hint="--model")
-            model_name = names[0]
-        mv = registry.get(model_name, alias)
-        bundle = Bundle.load(mv.path, expected_hash=mv.content_hash)
-        current = {"version": mv.version}
-        sm = served_model(bundle, name=model_name, version=str(mv.version))
-    else:
-        bundle = Bundle.load(source)
-        sm = served_model(bundle, name=model_name)
-    plog = None
-    if log_path:
-        from .serve.predlog import PredictionLog
-
-        plog = PredictionLog(log_path)
-    app = InferenceApp([sm], batching=batching, max_batch_rows=max_batch_rows, max_delay_s=max_delay_ms / 1000,
-                       max_body_bytes=max_body_mb * 1024 * 1024, prediction_log=plog)
-    if registry is not None:
-        def follow():
-            while True:
-                threading.Event().wait(poll_s)
-                try:
-                    mv2 = registry.get(model_name, alias)
-                    if mv2.version != current["version"]:
-                        b2 = Bundle.load(mv2.path, expected_hash=mv2.content_hash)
-                        app.swap(served_model(b2, name=model_name, version=str(mv2.version)))
-                        current["version"] = mv2.version
-                        click.echo(f"swapped {model_name} to version {mv2.version}", err=True)
-                except Exception as exc:  # noqa: BLE001 - keep serving the old version
-                    click.echo(f"hot swap skipped: {exc}", err=True)
-
-        threading.Thread(target=follow, daemon=True, name="mlcore-follow").start()
+    config = {"source": os.path.abspath(source), "model_name": model_name, "alias": alias, "batching": batching,
+              "max_batch_rows": max_batch_rows, "max_delay_s": max_delay_ms / 1000,
+              "max_body_bytes": max_body_mb * 1024 * 1024, "log_path": log_path, "poll_s": poll_s}
+    if server == "granian":
+        build_app_from_config(config, dry_run=True)  # verify the bundle here, before the worker starts
+        click.echo(f"serving {source} with granian on http://{host}:{port}", err=True)
+        run_granian(config, host=host, port=port)
+        return
+    app = build_app_from_config(config)
+    sm = next(iter(app.slots.values())).model
     click.echo(f"serving {sm.name} v{sm.version} on http://{host}:{port}/v2/models/{sm.name}", err=True)
     run(app, host=host, port=port)
 

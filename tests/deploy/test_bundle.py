@@ -172,15 +172,18 @@ def test_package_wheel_in_a_fresh_venv(tmp_path, data, estimator):
     assert json.loads(r.stdout) == estimator.predict(data[0]).tolist()
 
 
-def test_cli_serve_bundle_over_http(tmp_path, data, estimator):
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_cli_serve_bundle_over_http(tmp_path, data, estimator, server):
     from mlcore.serve.server import free_port
 
+    if server == "granian":
+        pytest.importorskip("granian")
     _bundle(estimator, data).save(tmp_path / "b")
     port = free_port()
     exe = os.path.join(os.path.dirname(sys.executable), "mlcore")
     errlog = open(tmp_path / "serve.log", "wb")
-    proc = subprocess.Popen([exe, "serve", str(tmp_path / "b"), "--port", str(port), "--log", str(tmp_path / "log.duckdb")],
-                            stdout=subprocess.DEVNULL, stderr=errlog)
+    proc = subprocess.Popen([exe, "serve", str(tmp_path / "b"), "--port", str(port), "--log", str(tmp_path / "log.duckdb"),
+                             "--server", server], stdout=subprocess.DEVNULL, stderr=errlog)
     try:
         url = f"http://127.0.0.1:{port}"
         for _ in range(300):
