@@ -26,7 +26,7 @@ mode meaning
 3    NaN/null or abs(x) <= 1e-35f -> -inf (LightGBM missing type Zero, default left)
 4    same -> +inf (default right)
 5    categorical code, C truncation: NaN/null, x <= -1 or x >= 2**31 -> -1, else trunc(x)
-6    categorical code, negatives missing: NaN/null or x < 0 -> -1; x >= 2**31 -> 2**31; else trunc(x)
+6    categorical code, negatives missing: NaN/null or x < 0 -> -1; x >= 256 -> 256; else trunc(x)
 ==== ==========================================================================================
 """
 
@@ -110,8 +110,8 @@ def _remap(x, mode):
     # mode 6
     if x != x or x < 0.0:
         return -1.0
-    if x >= _INT_LIMIT:
-        return _INT_LIMIT
+    if x >= 256.0:
+        return 256.0
     return np.trunc(x)
 
 
@@ -175,7 +175,7 @@ def _make_predict(parallel):
 
     def predict(n_rows, col_ptr, col_stride, col_dtype, col_valid, col_voff, vsrc, vmode,
                 child_base, featoff, thr, val, n_val, root, steps, tail, tree_out, base, out):
-        """out[i, k] = base[k] + sum of the leaf values of row i (``out`` is row-major n_rows x n_out)."""
+        """out[i, k] = base[k] + leaf values of row i, added in tree order (``out`` is row-major n_rows x n_out)."""
         n_out = base.size
         n_blocks = (n_rows + B - 1) // B
         n_vcols = vsrc.size
@@ -185,14 +185,18 @@ def _make_predict(parallel):
             scratch = np.empty(n_vcols * B + 1, dtype=np.float64)
             nodes = np.empty(B, dtype=np.uint32)
             rows = np.empty(B, dtype=np.int64)
-            acc = np.zeros(B * n_out, dtype=np.float64)
+            # Start from the base score: the frameworks add each tree to it in tree order.
+            acc = np.empty(B * n_out, dtype=np.float64)
+            for r in range(B):
+                for k in range(n_out):
+                    acc[r * n_out + k] = base[k]
             _fill_block(start, nb, col_ptr, col_stride, col_dtype, col_valid, col_voff, vsrc, vmode,
                         scratch)
             _walk_block(nb, scratch, child_base, featoff, thr, val, n_val, root, steps, tail,
                         tree_out, n_out, nodes, rows, acc)
             for r in range(nb):
                 for k in range(n_out):
-                    out[(start + r) * n_out + k] = base[k] + acc[r * n_out + k]
+                    out[(start + r) * n_out + k] = acc[r * n_out + k]
 
     return predict
 

@@ -52,8 +52,15 @@ class SourceTree:
 
 
 def _runs(cats):
-    """Runs of constant side along the category-code axis: [(first code or None for -inf, side)],
-    side 0 = left, 1 = right. Codes not listed go right; -1 is the lowest code a kernel writes."""
+    """Runs of constant side along the value axis: [(thr, side)], side 0 = left, 1 = right; a run
+    holds the values above its ``thr`` (None for the first run, from -inf) up to the next run.
+
+    ``cats`` is either a list of integer category codes that go left (every other code goes
+    right; -1 is the lowest code a kernel writes; thresholds at ``code - 0.5``), or a
+    :class:`PointSplit` of exact values.
+    """
+    if isinstance(cats, PointSplit):
+        return cats.runs()
     codes = sorted({int(c) for c in cats if int(c) >= -1})
     blocks: list[list[int]] = []
     for c in codes:
@@ -66,9 +73,33 @@ def _runs(cats):
         if a <= -1:
             runs = [(None, 0)]
         else:
-            runs.append((a, 0))
-        runs.append((b + 1, 1))
+            runs.append((a - 0.5, 0))
+        runs.append((b + 0.5, 1))
     return runs
+
+
+@dataclass
+class PointSplit:
+    """A categorical split on exact values: ``points[i]`` goes to ``sides[i]``, any other value
+    (and the virtual column's missing value, which must map to -inf) goes to ``other``."""
+
+    points: np.ndarray
+    sides: np.ndarray
+    other: int
+
+    def runs(self):
+        order = np.argsort(self.points, kind="stable")
+        runs = [(None, int(self.other))]
+        for i in order:
+            c = float(self.points[i])
+            runs.append((float(np.nextafter(c, -np.inf)), int(self.sides[i])))  # x >= c
+            runs.append((c, int(self.other)))                                   # x > c
+        merged = [runs[0]]
+        for thr, side in runs[1:]:
+            if side == merged[-1][1]:
+                continue
+            merged.append((thr, side))
+        return merged
 
 
 class _Expanded:
@@ -128,7 +159,7 @@ def _expand(tree: SourceTree, vcol_of) -> _Expanded:
             if node is None:
                 node = ex.add(1, weight=0.0)
             ex.vcol[node] = v
-            ex.thr[node] = float(runs[mid][0]) - 0.5
+            ex.thr[node] = float(runs[mid][0])
             a = build(lo, mid)
             b = build(mid, hi)
             if a == ("t", 0) and b == ("t", 1):

@@ -183,8 +183,10 @@ class TreeEnsemble:
         if self.task == "regression":
             out = self._transform(raw)
             return out[:, 0] if out.shape[1] == 1 else out
-        proba = self._proba(raw)
-        idx = np.argmax(proba, axis=1)
+        if self.task == "binary" and self.post_params.get("binary_rule") == 1:
+            idx = (raw[:, 0] > 0).astype(np.int64)
+        else:
+            idx = np.argmax(self._proba(raw), axis=1)
         if self.classes_ is None:
             return idx
         return self.classes_[idx]
