@@ -20,7 +20,7 @@ traversal never sees NaN:
 ==== ==========================================================================================
 mode meaning
 ==== ==========================================================================================
-0    NaN/null -> -inf (missing goes left)
+0    NaN/null -> -inf (missing goes left); in modes 0-4 a real +-inf reads as +-DBL_MAX
 1    NaN/null -> +inf (missing goes right)
 2    NaN/null -> 0.0 (LightGBM missing type None)
 3    NaN/null or abs(x) <= 1e-35f -> -inf (LightGBM missing type Zero, default left)
@@ -44,6 +44,7 @@ B = 128
 
 _ZERO_THRESHOLD = float(np.float32(1e-35))
 _INT_LIMIT = 2147483648.0
+_DBL_MAX = float(np.finfo(np.float64).max)
 
 
 @intrinsic
@@ -93,6 +94,13 @@ def _read(ptr, stride, dtype, valid, voff, row):
 
 @kernel(inline="always")
 def _remap(x, mode):
+    # Real infinities become +-DBL_MAX so that the missing value (+-inf) lies strictly beyond every
+    # real value: a split "x <= +inf" (all present values left) then stays exact.
+    if mode <= 4:
+        if x == np.inf:
+            return _DBL_MAX
+        if x == -np.inf:
+            return -_DBL_MAX
     if mode == 0:
         return -np.inf if x != x else x
     if mode == 1:

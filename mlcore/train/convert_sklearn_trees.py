@@ -222,9 +222,6 @@ def _hgb_tree(pred, out, known, f_idx_map, orig_of, categories):
             cats[i] = sorted(left_codes)
             mode[i] = tl.CAT_NEG_MISSING
         thr[i] = np.inf
-    bad = ~is_leaf & ~is_cat & ~np.isfinite(thr)
-    if bad.any():
-        raise ValueError("HistGradientBoosting tree has an infinite split threshold; not supported")
     value = nodes["value"].astype(np.float64).reshape(n, 1)
     return tl.SourceTree(left=left, right=right, feature=feature, mode=mode, thr=thr, value=value,
                          cats=cats if is_cat.any() else [], weight=nodes["count"].astype(np.float64), out=out)

@@ -13,6 +13,7 @@ through a *forward* node (``thr = +inf``, ``child_base`` = the target), which co
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ ZERO_RIGHT = 4
 CAT_TRUNC = 5
 CAT_NEG_MISSING = 6
 N_MODES = 7
+_DBL_MAX = float(np.finfo(np.float64).max)
 
 
 @dataclass
@@ -144,8 +146,12 @@ def _expand(tree: SourceTree, vcol_of) -> _Expanded:
         v = vcol_of(int(tree.feature[i]), int(tree.mode[i]))
         cats = tree.cats[i] if tree.cats else None
         if cats is None:
+            t = float(tree.thr[i])
+            if math.isnan(t) or t == -math.inf:
+                raise ValueError(f"split threshold {t} is not supported (tree node {i})")
             ex.vcol[me] = v
-            ex.thr[me] = float(tree.thr[i])
+            # "x <= +inf": every present value goes left; the kernels read a real +inf as DBL_MAX.
+            ex.thr[me] = min(t, _DBL_MAX)
             ex.pair[me] = (L, R)
             continue
         runs = _runs(cats)
