@@ -211,34 +211,3 @@ def _make_predict(parallel):
 
 predict_serial = kernel(_make_predict(False))
 predict_parallel = kernel(_make_predict(True), parallel=True)
-
-
-@kernel
-def predict_row(x, vsrc, vmode, child_base, vcol, thr, val, n_val, root, depth, tree_out, base,
-                nodes, vbuf, out):
-    """Single row: ``x`` holds the source values (float64, NaN for missing); all trees advance
-    together for their own step count, node ids in ``nodes``; ``out[k] = base[k] + sum``."""
-    for v in range(vsrc.size):
-        vbuf[v] = _remap(x[vsrc[v]], vmode[v])
-    n_trees = root.size
-    for t in range(n_trees):
-        nodes[t] = root[t]
-    max_depth = 0
-    for t in range(n_trees):
-        if depth[t] > max_depth:
-            max_depth = depth[t]
-    for _ in range(max_depth):
-        for t in range(n_trees):
-            n = nodes[t]
-            nodes[t] = child_base[n] + np.uint32(vbuf[vcol[n]] > thr[n])
-    for k in range(base.size):
-        out[k] = base[k]
-    if n_val == 1:
-        for t in range(n_trees):
-            out[tree_out[t]] += val[nodes[t]]
-    else:
-        for t in range(n_trees):
-            nv = nodes[t] * n_val
-            o = tree_out[t]
-            for k in range(n_val):
-                out[o + k] += val[nv + k]
