@@ -34,6 +34,10 @@ N_FEATURES = 50
 N_TRAIN = 20_000
 N_BATCH = 20_000
 N_ROWS_SINGLE = 2_000
+# A quick smoke run of the suite itself: MLCORE_BENCH_SMOKE=1 (small models, not for the table).
+_SMOKE = os.environ.get("MLCORE_BENCH_SMOKE") == "1"
+N_TREES_C = 20 if _SMOKE else 500
+N_TREES_B = 5 if _SMOKE else 100
 WORKDIR = os.environ.get("MLCORE_BENCH_DIR") or tempfile.mkdtemp(prefix="mlcore-bench-trees-")
 LLEAVES_PY = os.environ.get("MLCORE_LLEAVES_PYTHON", ".venv-lleaves/bin/python")
 
@@ -63,7 +67,7 @@ def model_c(data):
     if os.path.exists(path):
         return lgb.Booster(model_file=path)
     bst = lgb.train({"objective": "binary", "num_leaves": 31, "verbose": -1, "num_threads": 2},
-                    lgb.Dataset(X, y), num_boost_round=500)
+                    lgb.Dataset(X, y), num_boost_round=N_TREES_C)
     bst.save_model(path)
     return bst
 
@@ -74,7 +78,7 @@ def model_b(data):
 
     X, y, _ = data
     Xi = np.nan_to_num(X)  # the RandomForest peers (ORT, TL2cgen) need no-NaN data
-    return RandomForestClassifier(n_estimators=100, max_depth=10, n_jobs=2, random_state=0).fit(Xi, y)
+    return RandomForestClassifier(n_estimators=N_TREES_B, max_depth=10, n_jobs=2, random_state=0).fit(Xi, y)
 
 
 def _mlcore(model):

@@ -8,14 +8,16 @@ import it lazily.
 
 Table layout (int64 words)::
 
-    0 n_trees   1 n_vcols   2 n_val   3 n_out   4 max_depth
+    0 n_trees   1 n_vcols   2 n_val   3 n_out   4 max_steps (phase 1)
     5 child_base (u32)   6 vcol (u32)   7 thr (f64)   8 val (f64)   9 vsrc (i32)   10 vmode (i8)
     11 root (u32, trees sorted by depth, deepest first)   12 order (i32: tree -> sorted position)
     13 active (i32, per step: how many sorted trees still walk)   14 tree_out (i32, by tree)
     15 base (f64)   16 nodes workspace (u32, by tree)   17 vbuf workspace (f64)
+    18 pending workspace (i32, by tree)
 
-Trees advance together, step by step; at step s only the ``active[s]`` deepest trees move. Leaf
-values are then added in the original tree order, as the frameworks do.
+Trees advance together, step by step: at step s only the ``active[s]`` trees whose p70 step count
+exceeds s move (the notes' p70 rule); the trees not at a leaf then continue over a list compacted
+after every step. Leaf values are added in the original tree order, as the frameworks do.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from numba.extending import intrinsic
 from ._jit import CACHE_DIR, FASTMATH
 from .tree_predict import _remap
 
-TABLE_SIZE = 18
+TABLE_SIZE = 19
 
 
 def _ptr_intrinsic(nbtype):
@@ -70,14 +72,32 @@ def _predict_row(x, table, out):
     base = carray(_f64(table[15]), (1,))
     nodes = carray(_u32(table[16]), (1,))
     vbuf = carray(_f64(table[17]), (1,))
+    pending = carray(_i32(table[18]), (1,))
     for v in range(n_vcols):
         vbuf[v] = _remap(x[vsrc[v]], vmode[v])
     for j in range(n_trees):
         nodes[j] = root[j]
+    # Phase 1: lock-step, tree j walks its p70 step count (trees sorted by it, most steps first).
     for s in range(max_depth):
         for j in range(active[s]):
             n = nodes[j]
             nodes[j] = child_base[n] + np.uint32(vbuf[vcol[n]] > thr[n])
+    # Phase 2: the trees not at a leaf yet, compacted (branch-free) after every step.
+    m = 0
+    for j in range(n_trees):
+        n = nodes[j]
+        pending[m] = j
+        m += np.int64(child_base[n] != n)
+    while m > 0:
+        k = 0
+        for i in range(m):
+            j = pending[i]
+            n = nodes[j]
+            n2 = child_base[n] + np.uint32(vbuf[vcol[n]] > thr[n])
+            nodes[j] = n2
+            pending[k] = j
+            k += np.int64(child_base[n2] != n2)
+        m = k
     for k in range(n_out):
         out[k] = base[k]
     # Sum in the original tree order (order[t]: where tree t sits in the sorted walk).
@@ -95,8 +115,9 @@ predict_row_cfunc = cfunc(_SIG, nopython=True, cache=CACHE_DIR is not None, fast
                           error_model="numpy", boundscheck=False)(_predict_row)
 
 
-def build_row_model(child_base, vcol, thr, val, vsrc, vmode, root, depth, tree_out, base, n_val):
-    """Arrays the callback needs besides the model's own: trees sorted deepest first."""
+def build_row_model(root, steps):
+    """Arrays the callback needs besides the model's own: trees sorted by step count, most first."""
+    depth = steps
     perm = np.argsort(-depth.astype(np.int64), kind="stable")  # sorted position -> tree
     pos = np.empty_like(perm)
     pos[perm] = np.arange(perm.size)  # tree -> sorted position

@@ -402,20 +402,19 @@ class _RowState:
 
         a = model._arrays
         if model._row_model is None:
-            model._row_model = tree_row.build_row_model(
-                a["child_base"], a["vcol"], a["thr"], a["val"], model._vsrc, model._vmode, a["root"], a["depth"],
-                a["tree_out"], a["base"], model.n_val)
+            model._row_model = tree_row.build_row_model(a["root"], a["steps"])
         rm = model._row_model
         self.x = np.zeros(max(model.n_features_in_, 1), dtype=np.float64)
         self.out = np.zeros(model.n_outputs, dtype=np.float64)
         self.nodes = np.zeros(max(model.n_trees, 1), dtype=np.uint32)
         self.vbuf = np.zeros(max(model._vsrc.size, 1), dtype=np.float64)
+        self.pending = np.zeros(max(model.n_trees, 1), dtype=np.int32)
         self.keep = (a, rm, model._vsrc, model._vmode)
         table = np.zeros(tree_row.TABLE_SIZE, dtype=np.int64)
         table[:5] = (model.n_trees, model._vsrc.size, model.n_val, model.n_outputs, rm["max_depth"])
         table[5:] = [arr.ctypes.data for arr in (
             a["child_base"], a["vcol"], a["thr"], a["val"], model._vsrc, model._vmode, rm["sorted_root"],
-            rm["order"], rm["active"], a["tree_out"], a["base"], self.nodes, self.vbuf)]
+            rm["order"], rm["active"], a["tree_out"], a["base"], self.nodes, self.vbuf, self.pending)]
         self.table = table
         ffi = cffi.FFI()
         self.fn = ffi.cast("int64_t(*)(double *, int64_t *, double *)", tree_row.predict_row_cfunc.address)
