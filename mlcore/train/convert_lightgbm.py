@@ -176,4 +176,4 @@ def convert_lightgbm(model) -> TreeEnsemble:
         classes = np.arange(max(n_class, 2))
     return make_model(source="lightgbm", task=task, post=post, trees=trees, n_val=1, n_outputs=n_out,
                       n_features=n_features, base=np.zeros(n_out), feature_names=names, classes=classes,
-                      post_params=post_params)
+                      post_params=post_params, estimator="LightGBM " + type(model).__name__)

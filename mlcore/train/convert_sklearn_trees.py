@@ -18,6 +18,16 @@ from .trees import TreeEnsemble, make_model
 __all__ = ["convert_sklearn"]
 
 
+def _flags(model):
+    """What the source accepts: scikit-learn refuses infinities (HistGradientBoosting excepted)
+    and NaN where its tags say so; the compiled model refuses the same."""
+    from sklearn import ensemble  # noqa: PLC0415
+
+    hgb = isinstance(model, (ensemble.HistGradientBoostingClassifier, ensemble.HistGradientBoostingRegressor))
+    return {"allow_nan": bool(model.__sklearn_tags__().input_tags.allow_nan), "allow_inf": hgb,
+            "estimator": type(model).__name__}
+
+
 def _names(model):
     names = getattr(model, "feature_names_in_", None)
     return None if names is None else [str(n) for n in names]
@@ -86,11 +96,11 @@ def convert_sklearn(model) -> TreeEnsemble:
         if hasattr(model, "classes_"):
             k = int(model.n_classes_)
             st = _tree(model.tree_, value_fn=_class_fractions)
-            return make_model(source="sklearn", task="binary" if k == 2 else "multiclass", post="average",
+            return make_model(**_flags(model), source="sklearn", task="binary" if k == 2 else "multiclass", post="average",
                               post_params={"divisor": 1}, trees=[st], n_val=k, n_outputs=k, n_features=nf,
                               base=np.zeros(k), feature_names=names, classes=model.classes_)
         st = _tree(model.tree_, value_fn=_regression_value)
-        return make_model(source="sklearn", task="regression", post="identity", trees=[st], n_val=1,
+        return make_model(**_flags(model), source="sklearn", task="regression", post="identity", trees=[st], n_val=1,
                           n_outputs=1, n_features=nf, base=np.zeros(1), feature_names=names)
     if isinstance(model, ensemble.IsolationForest):
         return _iforest(model, nf, names)
@@ -101,11 +111,11 @@ def convert_sklearn(model) -> TreeEnsemble:
         if hasattr(model, "classes_"):
             k = int(model.n_classes_)
             trees = [_tree(e.tree_, value_fn=_class_fractions) for e in model.estimators_]
-            return make_model(source="sklearn", task="binary" if k == 2 else "multiclass", post="average",
+            return make_model(**_flags(model), source="sklearn", task="binary" if k == 2 else "multiclass", post="average",
                               post_params={"divisor": n}, trees=trees, n_val=k, n_outputs=k, n_features=nf,
                               base=np.zeros(k), feature_names=names, classes=model.classes_)
         trees = [_tree(e.tree_, value_fn=_regression_value) for e in model.estimators_]
-        return make_model(source="sklearn", task="regression", post="average", post_params={"divisor": n},
+        return make_model(**_flags(model), source="sklearn", task="regression", post="average", post_params={"divisor": n},
                           trees=trees, n_val=1, n_outputs=1, n_features=nf, base=np.zeros(1),
                           feature_names=names)
     if isinstance(model, (ensemble.GradientBoostingClassifier, ensemble.GradientBoostingRegressor)):
@@ -139,10 +149,10 @@ def _gradient_boosting(model, nf, names):
         else:
             post, params = "softmax", {}
         params["binary_rule"] = 1  # sklearn decides binary classes by raw > 0
-        return make_model(source="sklearn", task="binary" if n_classes == 2 else "multiclass", post=post,
+        return make_model(**_flags(model), source="sklearn", task="binary" if n_classes == 2 else "multiclass", post=post,
                           post_params=params, trees=trees, n_val=1, n_outputs=k, n_features=nf, base=base,
                           feature_names=names, classes=model.classes_)
-    return make_model(source="sklearn", task="regression", post="identity", trees=trees, n_val=1, n_outputs=1,
+    return make_model(**_flags(model), source="sklearn", task="regression", post="identity", trees=trees, n_val=1, n_outputs=1,
                       n_features=nf, base=base, feature_names=names)
 
 
@@ -174,7 +184,7 @@ def _hist_gradient_boosting(model, nf, names):
     if hasattr(model, "classes_"):
         n_classes = len(model.classes_)
         post = "sigmoid" if n_classes == 2 else "softmax"
-        return make_model(source="sklearn", task="binary" if n_classes == 2 else "multiclass", post=post,
+        return make_model(**_flags(model), source="sklearn", task="binary" if n_classes == 2 else "multiclass", post=post,
                           post_params={"scale": 1.0} if n_classes == 2 else {}, trees=trees, n_val=1,
                           n_outputs=k, n_features=nf, base=base, feature_names=names, classes=model.classes_)
     if link == "IdentityLink":
@@ -183,7 +193,7 @@ def _hist_gradient_boosting(model, nf, names):
         post = "exp"
     else:
         raise ValueError(f"HistGradientBoostingRegressor with link {link} is not supported")
-    return make_model(source="sklearn", task="regression", post=post, trees=trees, n_val=1, n_outputs=1,
+    return make_model(**_flags(model), source="sklearn", task="regression", post=post, trees=trees, n_val=1, n_outputs=1,
                       n_features=nf, base=base, feature_names=names)
 
 
@@ -238,6 +248,6 @@ def _iforest(model, nf, names):
         trees.append(_tree(e.tree_, value_fn=lambda t, d=dpl, a=apl: (d + a - 1.0).reshape(-1, 1),
                            feature_map=feats if subsample else None))
     denom = float(len(model.estimators_) * _average_path_length([model._max_samples])[0])
-    return make_model(source="sklearn", task="anomaly", post="iforest",
+    return make_model(**_flags(model), source="sklearn", task="anomaly", post="iforest",
                       post_params={"denominator": denom, "offset": float(model.offset_)}, trees=trees, n_val=1,
                       n_outputs=1, n_features=nf, base=np.zeros(1), feature_names=names)

@@ -127,4 +127,5 @@ def convert_xgboost(model) -> TreeEnsemble:
     names = booster.feature_names
     return make_model(source="xgboost", task=task, post=post, post_params={"scale": 1.0} if post == "sigmoid" else {},
                       trees=trees, n_val=1, n_outputs=n_out, n_features=n_features, base=np.asarray(base),
-                      feature_names=list(names) if names else None, classes=classes)
+                      feature_names=list(names) if names else None, classes=classes,
+                      allow_nan=True, allow_inf=False, estimator="XGBoost " + type(model).__name__)

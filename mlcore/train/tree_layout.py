@@ -339,8 +339,12 @@ def snap_lightgbm(t: np.ndarray) -> np.ndarray:
 def _largest_double_rounding_below(t32: np.ndarray) -> np.ndarray:
     """For float32 values t: the largest double d with float32(d) < t (so x > d iff f32(x) >= t)."""
     t32 = np.asarray(t32, dtype=np.float32)
+    # Past the largest float32 the rounding boundary sits where the next power (2**128) would be.
     prev = np.nextafter(t32, np.float32(-np.inf)).astype(np.float64)
-    mid = (prev + t32.astype(np.float64)) / 2.0  # exact in double
+    prev[np.isneginf(prev) & ~np.isneginf(t32)] = -(2.0**128)
+    t64 = t32.astype(np.float64)
+    t64[np.isposinf(t64)] = 2.0**128
+    mid = (prev + t64) / 2.0  # exact in double
     d = mid.copy()
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(3):

@@ -93,6 +93,9 @@ class TreeEnsemble:
         self.n_outputs = int(manifest["n_outputs"])
         self.n_val = int(manifest["n_val"])
         self.n_trees = int(arrays["root"].size)
+        self.allow_nan = bool(manifest.get("allow_nan", True))
+        self.allow_inf = bool(manifest.get("allow_inf", True))
+        self._estimator = str(manifest.get("estimator", "") or self.source)
         kt = _kernels()
         self._featoff = (arrays["vcol"].astype(np.uint64) * kt.B).astype(np.uint32)
         if arrays["vsrc"].size == 0:
@@ -138,6 +141,9 @@ class TreeEnsemble:
         for key, allowed in (("task", TASKS), ("post", POST_TRANSFORMS), ("source", SOURCES)):
             if manifest.get(key) not in allowed:
                 raise ArtifactError(f"Manifest field {key!r} is {manifest.get(key)!r}; expected one of {list(allowed)}")
+        for key in ("allow_nan", "allow_inf"):
+            if not isinstance(manifest.get(key, True), bool):
+                raise ArtifactError(f"Manifest field {key!r} must be true or false, got {manifest.get(key)!r}")
         for key in ("n_features", "n_outputs", "n_val"):
             v = manifest.get(key)
             if not isinstance(v, int) or isinstance(v, bool) or v < (0 if key == "n_features" else 1):
@@ -245,6 +251,9 @@ class TreeEnsemble:
             x = np.asarray(x, dtype=np.float64)
             if x.shape != (nf,):
                 raise ShapeError(f"Expected one row of {nf} features, got shape {x.shape}")
+        if not (self.allow_nan and self.allow_inf):
+            used = self._used
+            self._check_values(np.asarray(x, dtype=np.float64)[used], lambda i: self._feature_label(int(used[i])))
         if nf:
             st.x[:] = x
         st.fn(st.xp, st.tp, st.op)
@@ -257,6 +266,35 @@ class TreeEnsemble:
         return st
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _feature_label(self, f):
+        if self.feature_names_in_ is not None:
+            return f"column `{self.feature_names_in_[f]}`"
+        return f"feature {f}"
+
+    def _check_values(self, v, label_of):
+        """Raise where the source model refuses NaN/null or infinite values (never a silent answer)."""
+        if not self.allow_nan:
+            bad = np.flatnonzero(np.isnan(v))
+            if bad.size:
+                raise SchemaError(f"Expected no missing values, got NaN - at {label_of(int(bad[0]))}; "
+                                  f"{self._estimator} does not accept missing values")
+        if not self.allow_inf:
+            bad = np.flatnonzero(np.isinf(v))
+            if bad.size:
+                raise SchemaError(f"Expected finite values, got {v[bad[0]]} - at {label_of(int(bad[0]))}; "
+                                  f"{self._estimator} does not accept infinite values")
+
+    def _check_chunk(self, length, table, keep):
+        ptr, stride, dtype, valid, voff = table
+        for f in self._used:
+            label = self._feature_label(int(f))
+            if valid[f] and not self.allow_nan:
+                raise SchemaError(f"Expected no missing values, got null - at {label}; "
+                                  f"{self._estimator} does not accept missing values")
+            col = _column_values(keep, int(f), length, table)
+            if col is not None:
+                self._check_values(col, lambda _f, label=label: label)
 
     def _transform(self, raw):
         p = self.post
@@ -297,6 +335,9 @@ class TreeEnsemble:
 
     def _raw(self, X, n_threads):
         chunks, n_rows = self._columns(X)
+        if not (self.allow_nan and self.allow_inf):
+            for _start, length, table, keep in chunks:
+                self._check_chunk(length, table, keep)
         kt = _kernels()
         a = self._arrays
         out = np.empty(n_rows * self.n_outputs, dtype=np.float64)
@@ -380,7 +421,7 @@ class TreeEnsemble:
                 elif not (pat.is_float64(arr.type) or pat.is_float32(arr.type)):
                     arr = pc.cast(arr, pa.float64())  # a copy of this column only
                 view = _arrow.chunk_view(arr, accept=("numeric",))
-                keep.append(view)
+                keep.append((int(f), view))
                 if length:
                     ptr[f] = view.values.ctypes.data + view.offset * view.values.itemsize
                 dtype[f] = 0 if view.values.dtype == np.float64 else 1
@@ -421,6 +462,18 @@ class _RowState:
         self.xp = ffi.cast("double *", self.x.ctypes.data)
         self.tp = ffi.cast("int64_t *", table.ctypes.data)
         self.op = ffi.cast("double *", self.out.ctypes.data)
+
+
+def _column_values(keep, f, length, table):
+    """A NumPy view of source feature ``f``'s values in one chunk (for the value checks)."""
+    if isinstance(keep, np.ndarray):  # a 2-D NumPy matrix
+        return keep[:, f]
+    if isinstance(keep, tuple):
+        return keep[0][:, f]
+    for g, view in keep:
+        if g == f:
+            return view.values[view.offset:view.offset + length]
+    return None
 
 
 def _is_positional_table(table, nf):
@@ -495,7 +548,7 @@ def _validate_structure(manifest, a):
 
 
 def make_model(*, source, task, post, trees, n_val, n_outputs, n_features, base, feature_names=None,
-               classes=None, post_params=None) -> TreeEnsemble:
+               classes=None, post_params=None, allow_nan=True, allow_inf=True, estimator="") -> TreeEnsemble:
     """Build a :class:`TreeEnsemble` from canonical trees (used by the converters)."""
     from .tree_layout import build_arrays  # noqa: PLC0415
 
@@ -514,6 +567,9 @@ def make_model(*, source, task, post, trees, n_val, n_outputs, n_features, base,
         "classes_dtype": None if classes is None else np.asarray(classes).dtype.str,
         "n_outputs": int(n_outputs),
         "n_val": int(n_val),
+        "allow_nan": bool(allow_nan),
+        "allow_inf": bool(allow_inf),
+        "estimator": str(estimator),
     }
     for k, v in manifest["post_params"].items():
         if not isinstance(v, (int, float)) or (isinstance(v, float) and not math.isfinite(v)):

@@ -159,3 +159,73 @@ def test_bad_inputs_are_named(lgb_model):
         mr.predict_proba(Xd)
     with pytest.raises(AttributeError, match="decision_function"):
         mr.decision_function(Xd)
+
+
+def test_single_row_path_multi_output_models():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 4))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    y = np.digitize(np.nan_to_num(X[:, 0]), [-0.5, 0.5])
+    rf = ensemble.RandomForestClassifier(n_estimators=7, max_depth=6, random_state=0).fit(X, y)
+    bst = lgb.train({"objective": "multiclass", "num_class": 3, "verbose": -1, "num_leaves": 7},
+                    lgb.Dataset(X, y), num_boost_round=5)
+    for model in (rf, bst):
+        m = convert_tree_model(model)
+        batch = m.raw_score(np.asfortranarray(X))
+        rows = np.array([m.predict_row(x) for x in X])
+        np.testing.assert_allclose(rows, batch, atol=1e-12, rtol=0)
+
+
+def test_single_row_dict_input_and_threads():
+    import threading
+
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
+    gb = ensemble.GradientBoostingRegressor(n_estimators=10, random_state=0).fit(X, X["a"] * X["b"])
+    m = convert_tree_model(gb)
+    want = gb.predict(X)
+    assert m.predict_row({"c": X["c"][5], "a": X["a"][5], "b": X["b"][5]})[0] == pytest.approx(want[5], abs=1e-12)
+    with pytest.raises(ColumnNotFoundError, match="b"):
+        m.predict_row({"a": 1.0, "c": 2.0})
+    # every thread has its own buffers: concurrent calls give each row its own answer
+    rows = X.to_numpy()
+    results = {}
+
+    def work(k):
+        results[k] = np.array([m.predict_row(rows[i])[0] for i in range(k, 300, 4)])
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k in range(4):
+        np.testing.assert_allclose(results[k], want[k::4], atol=1e-12, rtol=0)
+
+
+def test_values_the_source_refuses_are_refused():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(6)
+    X = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+    gb = ensemble.GradientBoostingRegressor(n_estimators=5, random_state=0).fit(X, X["a"] + X["b"] * X["c"])
+    m = convert_tree_model(gb)
+    assert set(m._used) == {0, 1, 2}  # values are checked in the columns the model reads
+    bad = X.copy()
+    bad.loc[7, "b"] = np.nan
+    with pytest.raises(ValueError):
+        gb.predict(bad)  # the source refuses it too
+    with pytest.raises(SchemaError, match="column `b`.*GradientBoostingRegressor does not accept missing"):
+        m.predict(bad)
+    with pytest.raises(SchemaError, match="column `c`"):
+        m.predict_row({"a": 0.0, "b": 1.0, "c": np.nan})
+    nulls = pa.table({"a": pa.array([0.1, None]), "b": pa.array([1.0, 2.0]), "c": pa.array([1.0, 2.0])})
+    with pytest.raises(SchemaError, match="column `a`"):
+        m.predict(nulls)
+    rf = ensemble.RandomForestRegressor(n_estimators=3, random_state=0).fit(X, X["c"])
+    inf = X.copy()
+    inf.loc[3, "c"] = np.inf
+    with pytest.raises(SchemaError, match="infinite"):
+        convert_tree_model(rf).predict(inf)
+    # NaN is fine where the source takes it
+    assert np.isfinite(convert_tree_model(rf).predict(bad)).all()
