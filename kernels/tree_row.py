@@ -111,8 +111,15 @@ def _predict_row(x, table, out):
 
 
 # carray with shape (1,) plus boundscheck off: indexing is unchecked, as in C.
-predict_row_cfunc = cfunc(_SIG, nopython=True, cache=CACHE_DIR is not None, fastmath=set(FASTMATH),
-                          error_model="numpy", boundscheck=False)(_predict_row)
+def _compile(cache):
+    return cfunc(_SIG, nopython=True, cache=cache, fastmath=set(FASTMATH), error_model="numpy",
+                 boundscheck=False)(_predict_row)
+
+
+try:
+    predict_row_cfunc = _compile(CACHE_DIR is not None)
+except RuntimeError:  # no usable cache locator (read-only install and no cache dir): compile uncached
+    predict_row_cfunc = _compile(False)
 
 
 def build_row_model(root, steps):

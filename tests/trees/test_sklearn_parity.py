@@ -201,3 +201,15 @@ def test_random_forest_depth10_parity():
     ours = convert_tree_model(rf)
     probe = np.vstack([X, adversarial_rows(X, _tree_splits(rf.estimators_)[:3000])])
     _compare(rf, ours, probe, ["predict", "predict_proba"])
+
+
+def test_leaf_only_sklearn_trees():
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    for model in (tree.DecisionTreeRegressor().fit(X, np.full(30, 1.5)),
+                  ensemble.RandomForestClassifier(n_estimators=3, random_state=0).fit(X, np.zeros(30, int) + 4),
+                  ensemble.GradientBoostingRegressor(n_estimators=3).fit(X, np.full(30, -2.0))):
+        ours = convert_tree_model(model)
+        assert ours._arrays["vsrc"].size == 0
+        methods = ["predict"] + (["predict_proba"] if hasattr(model, "classes_") else [])
+        _compare(model, ours, X, methods)
+        np.testing.assert_allclose(ours.predict_row(X[0]), ours.raw_score(X[:1])[0])
