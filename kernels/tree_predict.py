@@ -157,9 +157,8 @@ def _walk_block(nb, scratch, child_base, featoff, thr, val, n_val, root, steps, 
             m = 0
             for r in range(nb):
                 n = nodes[r]
-                if child_base[n] != n:
-                    rows[m] = r
-                    m += 1
+                rows[m] = np.uint32(r)
+                m += np.int64(child_base[n] != n)
             step = 0
             while m > 0 and step < extra:
                 for j in range(m):
@@ -192,7 +191,7 @@ def _make_predict(parallel):
             nb = min(B, n_rows - start)
             scratch = np.empty(n_vcols * B + 1, dtype=np.float64)
             nodes = np.empty(B, dtype=np.uint32)
-            rows = np.empty(B, dtype=np.int64)
+            rows = np.empty(B, dtype=np.uint32)  # unsigned: no wraparound code on nodes[r]
             # Start from the base score: the frameworks add each tree to it in tree order.
             acc = np.empty(B * n_out, dtype=np.float64)
             for r in range(B):
