@@ -340,7 +340,8 @@ def _largest_double_rounding_below(t32: np.ndarray) -> np.ndarray:
     """For float32 values t: the largest double d with float32(d) < t (so x > d iff f32(x) >= t)."""
     t32 = np.asarray(t32, dtype=np.float32)
     # Past the largest float32 the rounding boundary sits where the next power (2**128) would be.
-    prev = np.nextafter(t32, np.float32(-np.inf)).astype(np.float64)
+    with np.errstate(over="ignore"):
+        prev = np.nextafter(t32, np.float32(-np.inf)).astype(np.float64)
     prev[np.isneginf(prev) & ~np.isneginf(t32)] = -(2.0**128)
     t64 = t32.astype(np.float64)
     t64[np.isposinf(t64)] = 2.0**128
@@ -364,10 +365,12 @@ def snap_f32_ge(t32: np.ndarray) -> np.ndarray:
 def snap_f32_gt(t: np.ndarray) -> np.ndarray:
     """scikit-learn trees: right iff float32(x) > t (t float64). Returns d with: x > d iff that holds."""
     t = np.asarray(t, dtype=np.float64)
-    u = t.astype(np.float32)
+    with np.errstate(over="ignore"):
+        u = t.astype(np.float32)
     # u: the largest float32 <= t.
     over = u.astype(np.float64) > t
     u[over] = np.nextafter(u[over], np.float32(-np.inf))
     # f32(x) > t  iff  f32(x) > u  iff  f32(x) >= next32(u)
-    nxt = np.nextafter(u, np.float32(np.inf))
+    with np.errstate(over="ignore"):
+        nxt = np.nextafter(u, np.float32(np.inf))
     return _largest_double_rounding_below(nxt)
