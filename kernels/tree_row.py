@@ -1,6 +1,7 @@
 """Single-row tree-ensemble prediction as a C callback (``@cfunc``), for microsecond latency.
 
-Called through cffi with three pointers: the row (float64, NaN = missing), a table of int64 words
+Called through cffi with three pointers (returns 0, or 1 + the index of a feature whose value
+the model refuses): the row (float64, NaN = missing), a table of int64 words
 (sizes, then model array addresses, then per-thread workspace addresses) and the output. No
 Python object is touched, so the call needs neither the GIL nor Numba's dispatcher; the same
 address can be called from C. Importing this module compiles (or loads from cache) the callback:
@@ -13,7 +14,7 @@ Table layout (int64 words)::
     11 root (u32, trees sorted by depth, deepest first)   12 order (i32: tree -> sorted position)
     13 active (i32, per step: how many sorted trees still walk)   14 tree_out (i32, by tree)
     15 base (f64)   16 nodes workspace (u32, by tree)   17 vbuf workspace (f64)
-    18 pending workspace (i32, by tree)
+    18 pending workspace (i32, by tree)   19 checks: bit 0 refuse NaN, bit 1 refuse +-inf
 
 Trees advance together, step by step: at step s only the ``active[s]`` trees whose p70 step count
 exceeds s move (the notes' p70 rule); the trees not at a leaf then continue over a list compacted
@@ -29,7 +30,7 @@ from numba.extending import intrinsic
 from ._jit import CACHE_DIR, FASTMATH
 from .tree_predict import _remap
 
-TABLE_SIZE = 19
+TABLE_SIZE = 20
 
 
 def _ptr_intrinsic(nbtype):
@@ -73,8 +74,16 @@ def _predict_row(x, table, out):
     nodes = carray(_u32(table[16]), (1,))
     vbuf = carray(_f64(table[17]), (1,))
     pending = carray(_i32(table[18]), (1,))
+    checks = table[19]
     for v in range(n_vcols):
-        vbuf[v] = _remap(x[vsrc[v]], vmode[v])
+        xv = x[vsrc[v]]
+        if checks != 0:
+            # Values the source model refuses: return 1 + the feature index, predict nothing.
+            if (checks & 1) != 0 and xv != xv:
+                return 1 + np.int64(vsrc[v])
+            if (checks & 2) != 0 and (xv == np.inf or xv == -np.inf):
+                return 1 + np.int64(vsrc[v])
+        vbuf[v] = _remap(xv, vmode[v])
     for j in range(n_trees):
         nodes[j] = root[j]
     # Phase 1: lock-step, tree j walks its p70 step count (trees sorted by it, most steps first).

@@ -251,12 +251,13 @@ class TreeEnsemble:
             x = np.asarray(x, dtype=np.float64)
             if x.shape != (nf,):
                 raise ShapeError(f"Expected one row of {nf} features, got shape {x.shape}")
-        if not (self.allow_nan and self.allow_inf):
-            used = self._used
-            self._check_values(np.asarray(x, dtype=np.float64)[used], lambda i: self._feature_label(int(used[i])))
         if nf:
             st.x[:] = x
-        st.fn(st.xp, st.tp, st.op)
+        if st.fn(st.xp, st.tp, st.op) != 0:
+            # The callback refused a value (NaN or inf where the source does): say which.
+            used = self._used
+            self._check_values(st.x[used], lambda i: self._feature_label(int(used[i])))
+            raise AssertionError("the row callback refused a value that the checks accept")
         return st.out.copy()
 
     def _row_state(self):
@@ -453,7 +454,8 @@ class _RowState:
         self.keep = (a, rm, model._vsrc, model._vmode)
         table = np.zeros(tree_row.TABLE_SIZE, dtype=np.int64)
         table[:5] = (model.n_trees, model._vsrc.size, model.n_val, model.n_outputs, rm["max_depth"])
-        table[5:] = [arr.ctypes.data for arr in (
+        table[19] = (0 if model.allow_nan else 1) | (0 if model.allow_inf else 2)
+        table[5:19] = [arr.ctypes.data for arr in (
             a["child_base"], a["vcol"], a["thr"], a["val"], model._vsrc, model._vmode, rm["sorted_root"],
             rm["order"], rm["active"], a["tree_out"], a["base"], self.nodes, self.vbuf, self.pending)]
         self.table = table
