@@ -40,6 +40,13 @@ class _RowPath:
         return self.model.predict_proba(X) if self.proba else self.model.predict(X)
 
 
+def _has_row_path(model, proba: bool) -> bool:
+    if proba:
+        return hasattr(model, "predict_proba_row")
+    # trees' predict_row is the raw score, not the prediction: only linear models and MLPs qualify
+    return getattr(model, "kind", "").startswith(("linear", "mlp")) and hasattr(model, "predict_row")
+
+
 class _Original:
     def __init__(self, path: str):
         self.path = path
@@ -109,7 +116,7 @@ def bench_bundle(bundle, *, data: Any = None, n_rows: int = 10_000, n_calls: int
     r = measure_latency(bundle, table, method=method, n_calls=n_calls, threads=threads)
     out.append({"path": "mlcore (Arrow row)", **r.to_dict()})
     matrix = None
-    if bundle.plan is None and hasattr(bundle.model, "predict_row"):
+    if bundle.plan is None and _has_row_path(bundle.model, proba):
         matrix = np.column_stack([np.asarray(c.to_numpy(zero_copy_only=False), dtype=np.float64)
                                   for c in table.columns])
         r = measure_latency(_RowPath(bundle.model, proba), matrix, method="predict", n_calls=n_calls, threads=threads)

@@ -74,15 +74,20 @@ def served_model(bundle: Bundle, *, name: str | None = None, version: str | None
     infer_matrix = None
     if bundle.plan is None and all(t == "FP64" for _, t in inputs):
         model = bundle.model
+        # linear models and MLPs: predict_row gives the prediction; trees' predict_row is a raw score
+        row_predict = getattr(model, "kind", "").startswith(("linear", "mlp")) and hasattr(model, "predict_row")
 
         def infer_matrix(matrix: np.ndarray) -> dict[str, np.ndarray]:
             # the compiled models read a C-ordered float64 matrix directly: no Arrow table per request
-            if matrix.shape[0] == 1 and hasattr(model, "predict_row"):
+            if matrix.shape[0] == 1 and row_predict:
                 row = matrix[0]
                 out = {"predict": np.asarray([model.predict_row(row)])}
                 if proba:
                     out["proba"] = np.asarray(model.predict_proba_row(row))[None, :]
                 return out
+            if matrix.shape[0] == 1 and proba and hasattr(model, "predict_proba_row"):
+                p = np.asarray(model.predict_proba_row(matrix[0]))[None, :]
+                return {"predict": np.asarray(model.predict(matrix)), "proba": p}
             out = {"predict": np.asarray(model.predict(matrix))}
             if proba:
                 out["proba"] = np.asarray(model.predict_proba(matrix))

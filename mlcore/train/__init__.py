@@ -16,6 +16,7 @@ from .fit import fit
 from .linear import CompiledLinear
 from .mlp import CompiledMLP
 from .select import SelectionResult, select_model
+from .trees import TreeEnsemble
 
 __all__ = [
     "fit",
@@ -26,4 +27,5 @@ __all__ = [
     "SUPPORTED_ESTIMATORS",
     "CompiledLinear",
     "CompiledMLP",
+    "TreeEnsemble",
 ]

@@ -48,6 +48,7 @@ SUPPORTED_ESTIMATORS: dict[tuple[str, str], str] = {
 #: Compiled model kinds that this module loads itself; others go to the trees module.
 _LINEAR_KINDS = ("linear_regressor", "linear_classifier")
 _MLP_KINDS = ("mlp_regressor", "mlp_classifier")
+_TREE_KINDS = ("tree_ensemble",)
 
 
 def _family(estimator) -> tuple[str, str]:
@@ -143,12 +144,8 @@ def load_model(manifest: dict, arrays: dict[str, np.ndarray]):
         from .mlp import CompiledMLP
 
         return CompiledMLP.from_arrays(manifest, arrays)
-    try:
-        from . import trees
-    except ImportError:
-        trees = None
-    loader = getattr(trees, "load_tree_model", None) if trees is not None else None
-    if loader is not None and kind in getattr(trees, "KINDS", ()):
-        return loader(manifest, arrays)
-    raise ArtifactError(f"Unknown model kind {kind!r}; this mlcore loads {list(_LINEAR_KINDS + _MLP_KINDS)}"
-                        + (" and the tree kinds" if trees is not None else ""))
+    if kind in _TREE_KINDS:
+        from .trees import TreeEnsemble
+
+        return TreeEnsemble.from_arrays(manifest, arrays)
+    raise ArtifactError(f"Unknown model kind {kind!r}; this mlcore loads {list(_LINEAR_KINDS + _MLP_KINDS + _TREE_KINDS)}")

@@ -220,6 +220,12 @@ class TreeEnsemble:
             raise AttributeError("score_samples is only available for IsolationForest models")
         return self._iforest_score(self._raw(X, n_threads))
 
+    def predict_proba_row(self, x) -> np.ndarray:
+        """Class probabilities of one row (shape (n_classes,)) through the single-row path."""
+        if self.task not in ("binary", "multiclass"):
+            raise AttributeError(f"predict_proba is only available for classifiers; this model's task is {self.task!r}")
+        return self._proba(np.asarray(self.predict_row(x), dtype=np.float64).reshape(1, -1))[0]
+
     def predict_row(self, x) -> np.ndarray:
         """Raw score of one row (shape (n_outputs,)): the latency path.
 

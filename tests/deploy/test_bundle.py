@@ -239,3 +239,58 @@ def test_cli_serve_refuses_a_tampered_bundle(tmp_path, data, estimator):
     r = subprocess.run([exe, "serve", str(tmp_path / "b"), "--port", "1"], capture_output=True, text=True, timeout=120)
     assert r.returncode != 0
     assert "model.coef.npy" in r.stderr and "SHA-256" in r.stderr
+
+
+def test_tree_bundle_round_trip_and_bench_against_lightgbm(tmp_path):
+    lgb = pytest.importorskip("lightgbm")
+    from click.testing import CliRunner
+
+    from mlcore.cli import main
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(2000, 6))
+    X[rng.random(X.shape) < 0.05] = np.nan
+    y = (np.nan_to_num(X[:, 0]) + np.nan_to_num(X[:, 1]) > 0).astype(int)
+    booster = lgb.train({"objective": "binary", "num_leaves": 15, "verbose": -1, "num_threads": 1},
+                        lgb.Dataset(X, y), num_boost_round=40)
+    cols = [f"f{j}" for j in range(6)]
+    b = Bundle(compile_model(booster), input_columns=cols)
+    b.save(tmp_path / "trees")
+    loaded = Bundle.load(tmp_path / "trees")
+    t = pa.table({c: X[:, j] for j, c in enumerate(cols)})
+    np.testing.assert_allclose(np.asarray(loaded.predict_proba(t))[:, -1] if np.asarray(loaded.predict_proba(t)).ndim == 2
+                               else loaded.predict_proba(t), booster.predict(X), rtol=0, atol=1e-9)
+    booster.save_model(str(tmp_path / "model.txt"))
+    r = CliRunner().invoke(main, ["bench", str(tmp_path / "trees"), "--rows", "500", "--calls", "200", "--threads", "1",
+                                  "--against", str(tmp_path / "model.txt")])
+    assert r.exit_code == 0, r.output
+    assert "original (lightgbm)" in r.output and "mlcore (row path)" in r.output
+
+
+def test_served_tree_bundle_single_rows_and_batches(tmp_path):
+    lgb = pytest.importorskip("lightgbm")
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "serve"))
+    from serve_helpers import AsgiClient
+
+    from mlcore.serve.app import InferenceApp
+    from mlcore.serve.predictor import served_model
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(1500, 5))
+    y = (X[:, 0] - X[:, 2] > 0).astype(int)
+    booster = lgb.train({"objective": "binary", "num_leaves": 7, "verbose": -1, "num_threads": 1},
+                        lgb.Dataset(X, y), num_boost_round=25)
+    Bundle(compile_model(booster), input_columns=[f"f{j}" for j in range(5)]).save(tmp_path / "t")
+    c = AsgiClient(InferenceApp([served_model(Bundle.load(tmp_path / "t"), name="t", version="1")])).start()
+    try:
+        for rows in (X[:1], X[1:2], X[:7]):
+            body = json.dumps({"inputs": [{"name": "input", "shape": list(rows.shape), "datatype": "FP64",
+                                           "data": rows.tolist()}]}).encode()
+            r = c.request("POST", "/v2/models/t/infer", body)
+            assert r["status"] == 200, r["body"]
+            out = {o["name"]: o for o in json.loads(r["body"])["outputs"]}
+            p = np.array(out["proba"]["data"]).reshape(len(rows), 2)[:, 1]
+            np.testing.assert_allclose(p, booster.predict(rows), rtol=0, atol=1e-9)
+            assert out["predict"]["data"] == (booster.predict(rows) > 0.5).astype(int).tolist()
+    finally:
+        c.stop()
