@@ -429,7 +429,8 @@ def score(bundle: Bundle | str, source: str, target: str, *, query: str | None =
           run_id: str | None = None, proba: bool | None = None, progress: bool | None = None,
           engine: str = "local", ray_address: str | None = None, max_partitions: int | None = None,
           on_batch: Callable[[pa.RecordBatch, pa.Table], None] | None = None,
-          keep: list[str] | tuple[str, ...] = (), pause_s: float = 0.0) -> ScoreResult:
+          keep: list[str] | tuple[str, ...] = (), pause_s: float = 0.0,
+          profile_dir: str | None = None) -> ScoreResult:
     """Score ``source`` with ``bundle`` into ``target`` (see the module docstring).
 
     ``run_id`` defaults to a hash of the bundle, the source and the batch size, so running the
@@ -458,6 +459,9 @@ def score(bundle: Bundle | str, source: str, target: str, *, query: str | None =
     if engine != "local":
         raise ValueError(f"engine must be 'local' or 'ray', got {engine!r}")
     tgt = open_target(target)
+    if profile_dir is None and isinstance(tgt, _ParquetTarget) and _monitoring_available():
+        profile_dir = os.path.join(tgt.path, "_profiles")
+    profiler = _RunProfiler(bundle, profile_dir, run_id) if profile_dir else None
     t0 = time.perf_counter()
     done = tgt.committed(run_id)
     bar = Progress(src.total_rows, label=f"scoring {run_id}", enabled=progress)
@@ -503,6 +507,8 @@ def score(bundle: Bundle | str, source: str, target: str, *, query: str | None =
                     break
                 part, batch = item
                 preds, quarantine = _predict_partition(bundle, batch, run_id, part, proba, keep)
+                if profiler is not None:
+                    profiler.partition(part, batch, preds)
                 if on_batch is not None:
                     on_batch(batch, preds)
                 put(q_out, (part, preds, quarantine))
@@ -542,7 +548,75 @@ def score(bundle: Bundle | str, source: str, target: str, *, query: str | None =
         bar.close()
     if errors:
         raise errors[0]
+    extra = {}
+    if profiler is not None and max_partitions is None:
+        extra["profile"] = profiler.finish()
     secs = time.perf_counter() - t0
     return ScoreResult(run_id, stats["parts"], stats["skipped"], stats["rows"], stats["quarantined"], secs,
-                       (stats["rows"] + stats["quarantined"]) / secs if secs > 0 else 0.0, tgt.description)
+                       (stats["rows"] + stats["quarantined"]) / secs if secs > 0 else 0.0, tgt.description, extra)
+
+
+def _monitoring_available() -> bool:
+    try:
+        from ..monitor import Profile, profile  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class _RunProfiler:
+    """Monitoring profiles computed in the scoring pass: one per partition, merged at the end."""
+
+    def __init__(self, bundle: Bundle, root: str, run_id: str):
+        from ..monitor import profile as _profile  # noqa: F401 - fail early when monitoring is absent
+
+        self.root, self.run_id = root, run_id
+        os.makedirs(root, exist_ok=True)
+        self.edges = {}
+        ref = bundle.reference
+        if ref is not None and hasattr(ref, "columns"):
+            for name, col in ref.columns.items():
+                edges = getattr(col, "edges", None)
+                if edges is not None and len(edges):
+                    self.edges[name] = np.asarray(edges)
+
+    def _dir(self, part: int) -> str:
+        return os.path.join(self.root, f"{self.run_id}-{part:08d}")
+
+    def partition(self, part: int, inputs: pa.RecordBatch, preds: pa.Table) -> None:
+        from ..monitor import profile as _profile
+
+        t = pa.Table.from_batches([inputs])
+        if preds.num_rows == t.num_rows and "prediction" in preds.column_names:
+            t = t.append_column("prediction", preds.column("prediction"))
+        edges = {k: v for k, v in self.edges.items() if k in t.column_names}
+        prof = _profile(t, edges=edges or None)
+        final = self._dir(part)
+        tmp = final + f".tmp-{uuid.uuid4().hex}"
+        prof.save(tmp)
+        if os.path.exists(final):  # a killed run wrote it already; the new one is the same data
+            import shutil
+
+            shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+
+    def finish(self) -> str:
+        from ..monitor import Profile
+
+        prefix = f"{self.run_id}-"
+        parts = sorted(d for d in os.listdir(self.root) if d.startswith(prefix) and ".tmp-" not in d)
+        merged = None
+        for d in parts:
+            p = Profile.load(os.path.join(self.root, d))
+            merged = p if merged is None else merged.merge(p)
+        out = os.path.join(self.root, self.run_id)
+        if merged is not None:
+            tmp = out + f".tmp-{uuid.uuid4().hex}"
+            merged.save(tmp)
+            if os.path.exists(out):
+                import shutil
+
+                shutil.rmtree(out, ignore_errors=True)
+            os.replace(tmp, out)
+        return out
 
