@@ -16,7 +16,7 @@ EXPECTED = {
                "evaluate", "deploy", "serve", "monitor", "maintain"},
     "mlcore.compute": {"sum", "mean", "min_max", "affine", "describe"},
     "mlcore.deploy": {"Bundle", "data_hash", "Registry", "ModelVersion", "AliasConflict", "PromotionRefused",
-                      "LiveModel", "build_wheel"},
+                      "goal_gate", "LiveModel", "build_wheel"},
     "mlcore.serve": {"Predictor", "InferenceApp", "ServedModel", "served_model", "run", "ServerThread", "score",
                      "ScoreResult"},
     "mlcore.errors": {"MlcoreError", "SchemaError", "ColumnNotFoundError", "ShapeError", "NotFittedError",

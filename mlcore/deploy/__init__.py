@@ -11,7 +11,7 @@
 from .bundle import Bundle, data_hash
 from .loader import LiveModel
 from .package import build_wheel
-from .registry import AliasConflict, ModelVersion, PromotionRefused, Registry
+from .registry import AliasConflict, ModelVersion, PromotionRefused, Registry, goal_gate
 
-__all__ = ["Bundle", "data_hash", "Registry", "ModelVersion", "AliasConflict", "PromotionRefused", "LiveModel",
-           "build_wheel"]
+__all__ = ["Bundle", "data_hash", "Registry", "ModelVersion", "AliasConflict", "PromotionRefused", "goal_gate",
+           "LiveModel", "build_wheel"]

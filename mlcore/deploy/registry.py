@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator
 from ..errors import MlcoreError
 from .artifact import read_artifact
 
-__all__ = ["Registry", "ModelVersion", "AliasConflict", "PromotionRefused"]
+__all__ = ["Registry", "ModelVersion", "AliasConflict", "PromotionRefused", "goal_gate"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _UNSET: Any = object()
@@ -290,3 +290,28 @@ class Registry:
         with open(p) as f:
             return [json.loads(line) for line in f if line.strip()]
 
+
+
+def goal_gate(goal, model: str | None = None, *, metrics_key: str = "metrics"):
+    """A promotion gate from a goal: the version's recorded metrics (``info[metrics_key]``, as
+    published) must satisfy every range of the goal's objective for ``model``.
+
+    The evidence is ``{metric: {"value", "passed", "shortfall", "bound"}}`` for the audit log.
+
+    Examples
+    --------
+    >>> from mlcore.goals import Goal
+    >>> gate = goal_gate(Goal.single("g", ["roc_auc >= 0.8"]))
+    >>> # registry.promote("flights", 3, gate=gate)
+    """
+    objective = goal.objective(model)
+    names = {m.name for m in objective.metrics} | {m.metric for m in objective.metrics}
+
+    def gate(mv: ModelVersion):
+        recorded = dict((mv.info or {}).get(metrics_key) or {})
+        checks = objective.check({k: v for k, v in recorded.items() if k in names})
+        evidence = {k: {"value": recorded.get(k), "passed": c.passed, "shortfall": c.shortfall, "bound": c.bound}
+                    for k, c in checks.items()}
+        return all(c.passed for c in checks.values()), evidence
+
+    return gate

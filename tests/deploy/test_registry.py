@@ -146,3 +146,21 @@ def test_concurrent_writer_processes_lose_nothing(tmp_path):
     assert reg.alias("shared", "champion") in {v.version for v in versions}
     with open(os.path.join(root, "models", "shared", "aliases.json")) as f:
         assert len(json.load(f)["champion"]["history"]) == workers * n
+
+
+def test_promotion_gated_by_a_goal(tmp_path):
+    from mlcore.deploy.registry import goal_gate
+    from mlcore.goals import Goal
+
+    reg = Registry(tmp_path / "reg")
+    _artifact(tmp_path / "a", 1)
+    _artifact(tmp_path / "b", 2)
+    reg.publish("m", tmp_path / "a", info={"metrics": {"roc_auc": 0.83, "log_loss": 0.4}})
+    reg.publish("m", tmp_path / "b", info={"metrics": {"roc_auc": 0.74}})
+    gate = goal_gate(Goal.single("g", ["roc_auc >= 0.8"]))
+    assert reg.promote("m", 1, gate=gate).version == 1
+    with pytest.raises(PromotionRefused) as exc:
+        reg.promote("m", 2, gate=gate)
+    ev = exc.value.evidence["roc_auc"]
+    assert ev["passed"] is False and ev["value"] == 0.74 and abs(ev["shortfall"] - 0.06) < 1e-12
+    assert reg.alias("m", "production") == 1
