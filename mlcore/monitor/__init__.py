@@ -1,6 +1,36 @@
-"""Stage 7, monitoring: profiles, drift statistics, streaming detectors, alerts.
+"""Stage 7, monitoring: profiles, drift statistics, multiple-testing control, streaming detectors.
 
-Not built yet: its issue has not landed.
+- :mod:`~mlcore.monitor.univariate`: numeric two-sample tests and distances (KS, Cramér-von Mises,
+  Anderson-Darling, Wasserstein, PSI, Jensen-Shannon, Hellinger, KL) from one compiled merge walk;
+- :mod:`~mlcore.monitor.categorical`: chi-square, G-test, Fisher, total variation, L∞, PSI, JS;
+- :mod:`~mlcore.monitor.multiple`: Bonferroni, Holm, Benjamini-Hochberg;
+- :mod:`~mlcore.monitor.drift`: :class:`DriftMonitor`, the dataset-level check and verdict;
+- :mod:`~mlcore.monitor.profile`: mergeable, savable batch profiles;
+- detectors: ADWIN, Page-Hinkley, CUSUM, DDM, EDDM, HDDM-A, HDDM-W, KSWIN.
 """
 
-__all__: list[str] = []
+from .result import TestResult
+from .univariate import (
+    ad_test,
+    cvm_test,
+    hellinger,
+    jensen_shannon,
+    kl_divergence,
+    ks_test,
+    numeric_tests,
+    psi,
+    wasserstein_distance,
+)
+
+__all__ = [
+    "TestResult",
+    "ks_test",
+    "cvm_test",
+    "ad_test",
+    "wasserstein_distance",
+    "psi",
+    "jensen_shannon",
+    "hellinger",
+    "kl_divergence",
+    "numeric_tests",
+]
