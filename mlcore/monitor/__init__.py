@@ -9,6 +9,17 @@
 - detectors: ADWIN, Page-Hinkley, CUSUM, DDM, EDDM, HDDM-A, HDDM-W, KSWIN.
 """
 
+from .categorical import (
+    categorical_jensen_shannon,
+    categorical_psi,
+    chi2_test,
+    fisher_test,
+    g_test,
+    linf_distance,
+    total_variation,
+)
+from .drift import DriftMonitor, DriftReport, FeatureDrift
+from .multiple import adjust_pvalues
 from .result import TestResult
 from .univariate import (
     ad_test,
@@ -33,4 +44,15 @@ __all__ = [
     "hellinger",
     "kl_divergence",
     "numeric_tests",
+    "chi2_test",
+    "g_test",
+    "fisher_test",
+    "total_variation",
+    "linf_distance",
+    "categorical_psi",
+    "categorical_jensen_shannon",
+    "adjust_pvalues",
+    "DriftMonitor",
+    "DriftReport",
+    "FeatureDrift",
 ]
