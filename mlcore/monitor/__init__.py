@@ -20,6 +20,7 @@ from .categorical import (
 )
 from .drift import DriftMonitor, DriftReport, FeatureDrift
 from .multiple import adjust_pvalues
+from .profile import ColumnProfile, Profile, profile
 from .result import TestResult
 from .univariate import (
     ad_test,
@@ -55,4 +56,7 @@ __all__ = [
     "DriftMonitor",
     "DriftReport",
     "FeatureDrift",
+    "Profile",
+    "ColumnProfile",
+    "profile",
 ]
