@@ -18,6 +18,7 @@ from .categorical import (
     linf_distance,
     total_variation,
 )
+from .detectors import ADWIN, CUSUM, DDM, EDDM, HDDMA, HDDMW, KSWIN, PageHinkley, load_detector
 from .drift import DriftMonitor, DriftReport, FeatureDrift
 from .multiple import adjust_pvalues
 from .profile import ColumnProfile, Profile, profile
@@ -59,4 +60,13 @@ __all__ = [
     "Profile",
     "ColumnProfile",
     "profile",
+    "ADWIN",
+    "PageHinkley",
+    "CUSUM",
+    "DDM",
+    "EDDM",
+    "HDDMA",
+    "HDDMW",
+    "KSWIN",
+    "load_detector",
 ]
