@@ -27,7 +27,7 @@ STAT = 5
 N_SCAL = 6
 
 
-@kernel
+@kernel(inline="always")
 def _sort_small(a):
     for i in range(1, a.size):
         v = a[i]
@@ -38,7 +38,7 @@ def _sort_small(a):
         a[j + 1] = v
 
 
-@kernel
+@kernel(inline="always")
 def _ks_equal(a, b):
     # D of two sorted samples of equal size n, as h (D = h / n)
     n = a.size
@@ -62,7 +62,7 @@ def _ks_equal(a, b):
     return best
 
 
-@kernel
+@kernel(inline="always")
 def _next_below(rng, bound):
     # splitmix64 step, then a bounded draw by multiply-shift (Lemire) on the top 32 bits
     rng[0] += np.uint64(0x9E3779B97F4A7C15)

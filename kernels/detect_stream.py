@@ -196,12 +196,12 @@ def hddm_a_reset(state):
         state[k] = 0.0
 
 
-@kernel
+@kernel(inline="always")
 def _hoeffding(n, confidence):
     return math.sqrt(1.0 / (2 * n) * math.log(1.0 / confidence))
 
 
-@kernel
+@kernel(inline="always")
 def _mean_change(z_n, z_mean, o_n, o_mean, confidence, increase):
     if o_n == z_n:
         return False
@@ -263,7 +263,7 @@ def hddm_a_update(x, state, drift_confidence, warning_confidence, two_sided, out
 HDDMW_N_STATE = 24
 
 
-@kernel
+@kernel(inline="always")
 def _sample_reset(state, o):
     state[o] = 0.0
     state[o + 1] = 0.0
@@ -281,7 +281,7 @@ def hddm_w_reset(state):
     state[23] = 0.0
 
 
-@kernel
+@kernel(inline="always")
 def _sample_update(state, o, xi, lam):
     # exponentially weighted mean: the first value initialises it
     if state[o + 1] == 0.0:
@@ -293,18 +293,18 @@ def _sample_update(state, o, xi, lam):
     state[o + 3] = lam * lam + (1 - lam) ** 2 * state[o + 3]
 
 
-@kernel
+@kernel(inline="always")
 def _copy_sample(state, src, dst):
     for k in range(4):
         state[dst + k] = state[src + k]
 
 
-@kernel
+@kernel(inline="always")
 def _mcdiarmid(ibc, confidence):
     return math.sqrt(ibc * math.log(1 / confidence) / 2)
 
 
-@kernel
+@kernel(inline="always")
 def _changed(state, o1, o2, confidence):
     if not (state[o1 + 2] != 0.0 and state[o2 + 2] != 0.0):
         return False

@@ -175,3 +175,17 @@ def test_many_columns_in_one_call():
         s = ss.ks_2samp(cols[f"f{i}"], cur[f"f{i}"])
         assert rs[0].statistic == s.statistic and rs[0].p_value == pytest.approx(s.pvalue, rel=1e-8)
     assert res[3][1].p_value < 1e-6
+
+
+def test_ks_fast_mode_only_shortcuts_far_from_decisions():
+    from mlcore.monitor.univariate import ks_pvalue
+
+    n = 500_000
+    for d in (0.0005, 0.001, 0.002, 0.0027, 0.003, 0.01, 0.02):
+        p_fast, _, meth = ks_pvalue(d, n, n, "fast")
+        p_ref = ss.kstwo.sf(d, n // 2)
+        if meth == "asymp-limit":
+            assert p_fast < 1e-6 and p_ref < 2e-6 or p_fast > 0.5 and abs(p_fast - p_ref) < 1e-3
+        else:
+            assert p_fast == p_ref
+    assert ks_pvalue(0.1, 100, 100, "fast") == ks_pvalue(0.1, 100, 100, "auto")
