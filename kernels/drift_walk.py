@@ -39,7 +39,7 @@ N_UINT = 4
 
 
 @kernel
-def _walk_one(a, b, out_f, out_u):
+def _walk_one(a, b, full, out_f, out_u):
     n1 = a.size
     n2 = b.size
     big_n = n1 + n2
@@ -79,9 +79,6 @@ def _walk_one(a, b, out_f, out_u):
             j += 1
         ca = i - i0
         cb = j - j0
-        # W1: the step between the previous group and this one, at the previous ECDF difference.
-        if n_groups > 0 and prev_diff != 0.0:
-            w1 += abs(prev_diff) * (v - prev_v)
         n_groups += 1
         # KS: scipy evaluates cdf1 - cdf2 at every pooled value; only a group's end can be extreme.
         num = np.int64(i) * n2_64 - np.int64(j) * n1_64
@@ -99,6 +96,12 @@ def _walk_one(a, b, out_f, out_u):
             cnt_m = 1
         elif num == best_m:
             cnt_m += 1
+        if not full:
+            continue
+        # W1: the step between the previous group and this one, at the previous ECDF difference.
+        if n_groups > 1 and prev_diff != 0.0:
+            w1 += abs(prev_diff) * (v - prev_v)
+        # ECDF difference after this group (the KS extremes above use exact integers instead)
         diff = i / n1 - j / n2
         prev_diff = diff
         prev_v = v
@@ -170,8 +173,8 @@ def ks_ties(a, b, target, out_i, out_j):
 
 
 @kernel(parallel=True)
-def merge_walk(ref, ref_start, ref_n, cur, cur_start, cur_n, out_f, out_u):
-    """Per feature f: KS extreme counts, AD midrank sums, W1 area, CvM integer rank sums of the sorted
+def merge_walk(ref, ref_start, ref_n, cur, cur_start, cur_n, full, out_f, out_u):
+    """Per feature f (``full=False``: the KS numbers only): KS extreme counts, AD midrank sums, W1 area, CvM integer rank sums of the sorted
     non-NaN samples ref[ref_start[f]:+ref_n[f]] and cur[cur_start[f]:+cur_n[f]] (see module doc)."""
     n_features = ref_start.size
     for f in prange(n_features):
@@ -183,7 +186,7 @@ def merge_walk(ref, ref_start, ref_n, cur, cur_start, cur_n, out_f, out_u):
             for k in range(out_u.shape[1]):
                 out_u[f, k] = 0
             continue
-        _walk_one(a, b, out_f[f], out_u[f])
+        _walk_one(a, b, full, out_f[f], out_u[f])
 
 
 @kernel

@@ -8,13 +8,18 @@ buffer and sorted there in place by NumPy, which puts every NaN, whatever its si
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+import numba
 import numpy as np
 
 from .. import _arrow
 from .._kernels import drift_walk as _walk
+
+
+_THREADED_FROM = 200_000  # values in all: below, thread start-up costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -55,9 +60,10 @@ def sort_columns(table: Any, columns: Sequence[str]) -> SortedColumns:
     flat = _arrow.empty_numeric(int(sizes.sum()))
     n = np.zeros(len(columns), dtype=np.int64)
     n_nan = np.zeros(len(columns), dtype=np.int64)
-    for f, vs in enumerate(views):
+
+    def one(f):
         pos = int(start[f])
-        for v in vs:
+        for v in views[f]:
             if v.length == 0 or v.null_count == v.length:
                 continue
             pos = _walk.compact_valid(v.length, v.offset, v.validity, v.values, flat, pos)
@@ -67,6 +73,15 @@ def sort_columns(table: Any, columns: Sequence[str]) -> SortedColumns:
         k = int(np.searchsorted(seg, np.nan, side="left")) if seg.size else 0
         n[f] = k
         n_nan[f] = seg.size - k
+
+    threads = min(numba.get_num_threads(), len(columns))
+    if threads > 1 and int(sizes.sum()) >= _THREADED_FROM:
+        # NumPy's sort and the compaction kernel (nogil) release the GIL: columns sort in parallel
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(one, range(len(columns))))
+    else:
+        for f in range(len(columns)):
+            one(f)
     return SortedColumns(tuple(columns), flat, start, n, n_nan, n_null, n_rows)
 
 

@@ -52,8 +52,9 @@ PSI_EPS = 1e-4                # floor of empty-bin proportions (trap 5 of the ke
 # the walk over many features
 
 
-def walk(ref: SortedColumns, cur: SortedColumns) -> tuple[np.ndarray, np.ndarray]:
-    """Run the fused merge walk for every feature; (out_f, out_u) as in ``kernels/drift_walk``."""
+def walk(ref: SortedColumns, cur: SortedColumns, full: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Run the fused merge walk for every feature; (out_f, out_u) as in ``kernels/drift_walk``.
+    ``full=False`` computes the KS numbers only (the other slots are then not meaningful)."""
     if len(ref.names) != len(cur.names):
         raise ShapeError(f"reference has {len(ref.names)} columns, current has {len(cur.names)}")
     nf = len(ref.names)
@@ -61,7 +62,7 @@ def walk(ref: SortedColumns, cur: SortedColumns) -> tuple[np.ndarray, np.ndarray
     out_u = np.zeros((nf, _walk.N_UINT), dtype=np.uint64)
     if nf:
         with _jit.parallel_section():
-            _walk.merge_walk(ref.values, ref.start, ref.n, cur.values, cur.start, cur.n, out_f, out_u)
+            _walk.merge_walk(ref.values, ref.start, ref.n, cur.values, cur.start, cur.n, full, out_f, out_u)
     return out_f, out_u
 
 
@@ -347,7 +348,8 @@ def numeric_results(
     for t in tests:
         if t not in NUMERIC_TESTS:
             raise ValueError(f"unknown numeric test {t!r}; expected one of {NUMERIC_TESTS}")
-    out_f, out_u = walked if walked is not None else walk(ref, cur)
+    full = any(t != "ks" for t in tests)
+    out_f, out_u = walked if walked is not None else walk(ref, cur, full)
     hist = [t for t in tests if t in ("psi", "jensen_shannon", "hellinger", "kl")]
     results = []
     for f, name in enumerate(ref.names):
@@ -355,7 +357,7 @@ def numeric_results(
         a = ref.column(f)
         sd = ref_std[f] if ref_std is not None else _std(a)
         row = out_f[f]
-        w1 = float(row[_walk.W1])
+        w1 = float(row[_walk.W1]) if full else math.nan
         eff = w1 / sd if sd and math.isfinite(sd) and sd > 0 else math.nan
         eff_name = "wasserstein / reference std"
         res: list[TestResult] = []
