@@ -6,7 +6,12 @@
 - :mod:`~mlcore.monitor.multiple`: Bonferroni, Holm, Benjamini-Hochberg;
 - :mod:`~mlcore.monitor.drift`: :class:`DriftMonitor`, the dataset-level check and verdict;
 - :mod:`~mlcore.monitor.profile`: mergeable, savable batch profiles;
-- detectors: ADWIN, Page-Hinkley, CUSUM, DDM, EDDM, HDDM-A, HDDM-W, KSWIN.
+- :mod:`~mlcore.monitor.detectors`: ADWIN, Page-Hinkley, CUSUM, DDM, EDDM, HDDM-A, HDDM-W, KSWIN;
+- :mod:`~mlcore.monitor.multivariate`: domain classifier (AUC with a DeLong interval), MMD;
+- :mod:`~mlcore.monitor.windows`, :mod:`~mlcore.monitor.events`, :mod:`~mlcore.monitor.store`,
+  :mod:`~mlcore.monitor.report`: windows, events/rules/alerts, the DuckDB store, the HTML report.
+
+The command line lives in :mod:`mlcore.monitor.cli` (a click group, not imported here).
 """
 
 from .categorical import (
@@ -20,9 +25,13 @@ from .categorical import (
 )
 from .detectors import ADWIN, CUSUM, DDM, EDDM, HDDMA, HDDMW, KSWIN, PageHinkley, load_detector
 from .drift import DriftMonitor, DriftReport, FeatureDrift
+from .events import AlertManager, Event, Rule, events_from_report, log_action, webhook_action
 from .multiple import adjust_pvalues
+from .multivariate import domain_classifier_test, mmd_test
 from .profile import ColumnProfile, Profile, profile
+from .report import html_report
 from .result import TestResult
+from .store import MonitorStore
 from .univariate import (
     ad_test,
     cvm_test,
@@ -34,6 +43,7 @@ from .univariate import (
     psi,
     wasserstein_distance,
 )
+from .windows import Window, check_windows, row_windows, time_windows
 
 __all__ = [
     "TestResult",
@@ -69,4 +79,18 @@ __all__ = [
     "HDDMW",
     "KSWIN",
     "load_detector",
+    "domain_classifier_test",
+    "mmd_test",
+    "Window",
+    "row_windows",
+    "time_windows",
+    "check_windows",
+    "Event",
+    "Rule",
+    "AlertManager",
+    "events_from_report",
+    "log_action",
+    "webhook_action",
+    "MonitorStore",
+    "html_report",
 ]

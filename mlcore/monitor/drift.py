@@ -181,6 +181,7 @@ class DriftMonitor:
         kinds = {}
         for c in cols:
             kinds[c] = _kind(_arrow.get_column(table, c).type)
+        self._fit_table = table  # kept for the 'expanding' reference policy of check_windows
         self.columns_ = cols
         self.kinds_ = kinds
         self.types_ = {c: str(_arrow.get_column(table, c).type) for c in cols}

@@ -72,3 +72,14 @@ def psi(p_counts, q_counts, eps=1e-4):
     p = np.maximum(p_counts / p_counts.sum(), eps)
     q = np.maximum(q_counts / q_counts.sum(), eps)
     return float(np.sum((q - p) * np.log(q / p)))
+
+
+def mmd2_unbiased(x, y, gamma):
+    """Unbiased MMD^2 with a Gaussian kernel, by the definition (Gretton et al. 2012, eq. 3)."""
+    def k(a, b):
+        return np.exp(-gamma * np.sum((a[:, None, :] - b[None, :, :]) ** 2, axis=-1))
+
+    kxx, kyy, kxy = k(x, x), k(y, y), k(x, y)
+    m, n = len(x), len(y)
+    return ((kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
+            - 2 * kxy.mean())
