@@ -233,7 +233,7 @@ def fisher_test(reference: Any, current: Any, *, alpha: float = 0.05) -> TestRes
     --------
     >>> from mlcore.monitor import fisher_test
     >>> round(fisher_test([True] * 8 + [False] * 2, [True] * 2 + [False] * 8).p_value, 4)
-    0.0230
+    0.023
     """
     return _one(_col(reference), _col(current), "fisher", alpha=alpha)
 

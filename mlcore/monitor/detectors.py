@@ -185,8 +185,8 @@ class PageHinkley(_Detector):
     >>> from mlcore.monitor import PageHinkley
     >>> rng = np.random.default_rng(0)
     >>> x = np.concatenate([rng.normal(0, 1, 2000), rng.normal(3, 1, 2000)])
-    >>> PageHinkley().update(x).detections.tolist()
-    [2019]
+    >>> PageHinkley(threshold=100).update(x).detections.tolist()
+    [2027]
     """
 
     kind = "page_hinkley"
@@ -222,8 +222,8 @@ class CUSUM(_Detector):
     >>> from mlcore.monitor import CUSUM
     >>> rng = np.random.default_rng(0)
     >>> x = np.concatenate([rng.normal(0, 1, 300), rng.normal(2, 1, 300)])
-    >>> CUSUM(target=0.0, slack=0.5, threshold=5.0).update(x).detections[:1].tolist()
-    [303]
+    >>> CUSUM(target=0.0, slack=0.5, threshold=10.0).update(x).detections[:3].tolist()
+    [307, 314, 323]
     """
 
     kind = "cusum"

@@ -44,6 +44,8 @@ class TestResult:
         Extra numbers (bin counts, D+, D−, bounds of a capped p-value, …).
     """
 
+    __test__ = False  # not a pytest test class, whatever its name
+
     column: str | None
     test: str
     statistic: float
