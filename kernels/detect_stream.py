@@ -34,28 +34,34 @@ def ph_reset(state):
 @kernel
 def ph_update(x, state, min_instances, delta, threshold, alpha, mode, out):
     """mode: 0 both, 1 up, 2 down."""
+    # state lives in locals during the loop: stores into an array that may alias x would
+    # otherwise be reloaded on every value
+    n, mean, s_inc, s_dec, min_inc, max_dec, pending = (state[0], state[1], state[2], state[3],
+                                                        state[4], state[5], state[6])
     nd = 0
     for i in range(x.size):
-        if state[6] != 0.0:
-            ph_reset(state)
+        if pending != 0.0:
+            n, mean, s_inc, s_dec, min_inc, max_dec, pending = 0.0, 0.0, 0.0, 0.0, np.inf, -1.0, 0.0
         xi = np.float64(x[i])
-        state[0] += 1.0
-        state[1] += 1.0 / state[0] * (xi - state[1])
-        dev = xi - state[1]
-        state[2] = alpha * state[2] + dev - delta
-        state[3] = alpha * state[3] + dev + delta
-        if state[2] < state[4]:
-            state[4] = state[2]
-        if state[3] > state[5]:
-            state[5] = state[3]
-        if state[0] >= min_instances:
-            up = state[2] - state[4] > threshold
-            down = state[5] - state[3] > threshold
+        n += 1.0
+        mean += 1.0 / n * (xi - mean)
+        dev = xi - mean
+        s_inc = alpha * s_inc + dev - delta
+        s_dec = alpha * s_dec + dev + delta
+        if s_inc < min_inc:
+            min_inc = s_inc
+        if s_dec > max_dec:
+            max_dec = s_dec
+        if n >= min_instances:
+            up = s_inc - min_inc > threshold
+            down = max_dec - s_dec > threshold
             hit = (up or down) if mode == 0 else (up if mode == 1 else down)
             if hit:
                 out[nd] = i
                 nd += 1
-                state[6] = 1.0
+                pending = 1.0
+    state[0], state[1], state[2], state[3], state[4], state[5], state[6] = (n, mean, s_inc, s_dec, min_inc,
+                                                                            max_dec, pending)
     return nd
 
 
@@ -75,22 +81,24 @@ def cusum_update(x, state, min_instances, target, has_target, k_slack, h, out):
     """g+ = max(0, g+ + x - mu0 - k), g- = max(0, g- + mu0 - x - k); drift when either > h. mu0 is
     ``target`` when ``has_target``, else the running mean of the first ``min_instances`` values
     after each reset (no test runs while it is being learnt)."""
+    n, mean, gp, gm, pending = state[0], state[1], state[2], state[3], state[4]
     nd = 0
     for i in range(x.size):
-        if state[4] != 0.0:
-            cusum_reset(state)
+        if pending != 0.0:
+            n, mean, gp, gm, pending = 0.0, 0.0, 0.0, 0.0, 0.0
         xi = np.float64(x[i])
-        state[0] += 1.0
-        if not has_target and state[0] <= min_instances:
-            state[1] += 1.0 / state[0] * (xi - state[1])
+        n += 1.0
+        if not has_target and n <= min_instances:
+            mean += 1.0 / n * (xi - mean)
             continue
-        mu0 = target if has_target else state[1]
-        state[2] = max(0.0, state[2] + xi - mu0 - k_slack)
-        state[3] = max(0.0, state[3] + mu0 - xi - k_slack)
-        if state[2] > h or state[3] > h:
+        mu0 = target if has_target else mean
+        gp = max(0.0, gp + xi - mu0 - k_slack)
+        gm = max(0.0, gm + mu0 - xi - k_slack)
+        if gp > h or gm > h:
             out[nd] = i
             nd += 1
-            state[4] = 1.0
+            pending = 1.0
+    state[0], state[1], state[2], state[3], state[4] = n, mean, gp, gm, pending
     return nd
 
 
@@ -112,28 +120,30 @@ def ddm_reset(state):
 
 @kernel
 def ddm_update(x, state, warm_start, warning_threshold, drift_threshold, out, warn):
+    n, p, p_min, s_min, ps_min, warning, pending = (state[0], state[1], state[2], state[3], state[4],
+                                                    state[5], state[6])
     nd = 0
     for i in range(x.size):
-        if state[6] != 0.0:
-            ddm_reset(state)
+        if pending != 0.0:
+            n, p, p_min, s_min, ps_min, warning, pending = 0.0, 0.0, np.nan, np.nan, np.inf, 0.0, 0.0
         xi = np.float64(x[i])
-        state[0] += 1.0
-        state[1] += 1.0 / state[0] * (xi - state[1])
-        p = state[1]
-        n = state[0]
+        n += 1.0
+        p += 1.0 / n * (xi - p)
         s = math.sqrt(p * (1 - p) / n)
         if n > warm_start:
-            if p + s <= state[4]:
-                state[2] = p
-                state[3] = s
-                state[4] = state[2] + state[3]
-            state[5] = 1.0 if p + s > state[2] + warning_threshold * state[3] else 0.0
-            if p + s > state[2] + drift_threshold * state[3]:
-                state[5] = 0.0
+            if p + s <= ps_min:
+                p_min = p
+                s_min = s
+                ps_min = p_min + s_min
+            warning = 1.0 if p + s > p_min + warning_threshold * s_min else 0.0
+            if p + s > p_min + drift_threshold * s_min:
+                warning = 0.0
                 out[nd] = i
                 nd += 1
-                state[6] = 1.0
-    warn[0] = state[5]
+                pending = 1.0
+    state[0], state[1], state[2], state[3], state[4], state[5], state[6] = (n, p, p_min, s_min, ps_min,
+                                                                            warning, pending)
+    warn[0] = warning
     return nd
 
 
