@@ -30,6 +30,9 @@ W1 = 5            # integral |F1 - F2| dx
 N_DISTINCT = 6    # number of distinct values in the pooled sample
 N_FLOAT = 10
 
+# out_c[f]: up to N_TIES (i, j) pairs reaching each KS extreme: plus i's, plus j's, minus i's, minus j's
+N_TIES = 32
+
 # out_u slots: CvM sums of (2 r - 2 i)^2 over each sample, r the pooled midrank, i the in-sample rank
 CVM_REF_LO = 0
 CVM_REF_HI = 1
@@ -39,7 +42,7 @@ N_UINT = 4
 
 
 @kernel
-def _walk_one(a, b, full, out_f, out_u):
+def _walk_one(a, b, full, out_f, out_u, out_c):
     n1 = a.size
     n2 = b.size
     big_n = n1 + n2
@@ -82,19 +85,25 @@ def _walk_one(a, b, full, out_f, out_u):
         n_groups += 1
         # KS: scipy evaluates cdf1 - cdf2 at every pooled value; only a group's end can be extreme.
         num = np.int64(i) * n2_64 - np.int64(j) * n1_64
-        if num > best_p:
-            best_p = num
-            ip = i
-            jp = j
-            cnt_p = 1
-        elif num == best_p:
+        if num >= best_p:
+            if num > best_p:
+                best_p = num
+                ip = i
+                jp = j
+                cnt_p = 0
+            if cnt_p < N_TIES:
+                out_c[cnt_p] = i
+                out_c[N_TIES + cnt_p] = j
             cnt_p += 1
-        if num < best_m:
-            best_m = num
-            im = i
-            jm = j
-            cnt_m = 1
-        elif num == best_m:
+        if num <= best_m:
+            if num < best_m:
+                best_m = num
+                im = i
+                jm = j
+                cnt_m = 0
+            if cnt_m < N_TIES:
+                out_c[2 * N_TIES + cnt_m] = i
+                out_c[3 * N_TIES + cnt_m] = j
             cnt_m += 1
         if not full:
             continue
@@ -173,7 +182,7 @@ def ks_ties(a, b, target, out_i, out_j):
 
 
 @kernel(parallel=True)
-def merge_walk(ref, ref_start, ref_n, cur, cur_start, cur_n, full, out_f, out_u):
+def merge_walk(ref, ref_start, ref_n, cur, cur_start, cur_n, full, out_f, out_u, out_c):
     """Per feature f (``full=False``: the KS numbers only): KS extreme counts, AD midrank sums, W1 area, CvM integer rank sums of the sorted
     non-NaN samples ref[ref_start[f]:+ref_n[f]] and cur[cur_start[f]:+cur_n[f]] (see module doc)."""
     n_features = ref_start.size
@@ -186,7 +195,7 @@ def merge_walk(ref, ref_start, ref_n, cur, cur_start, cur_n, full, out_f, out_u)
             for k in range(out_u.shape[1]):
                 out_u[f, k] = 0
             continue
-        _walk_one(a, b, full, out_f[f], out_u[f])
+        _walk_one(a, b, full, out_f[f], out_u[f], out_c[f])
 
 
 @kernel
