@@ -90,6 +90,7 @@ def domain_classifier_test(reference: Any, current: Any, columns: Sequence[str] 
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold
+    from threadpoolctl import threadpool_limits
 
     rng = np.random.default_rng(seed)
     xr, cols = _matrix(reference, columns)
@@ -104,15 +105,10 @@ def domain_classifier_test(reference: Any, current: Any, columns: Sequence[str] 
     oof = np.empty(y.size)
     drops = np.zeros(len(cols))
     folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    for train, test in folds.split(x, y):
-        clf = HistGradientBoostingClassifier(max_iter=100, random_state=seed).fit(x[train], y[train])
-        oof[test] = clf.predict_proba(x[test])[:, 1]
-        base = delong_auc(oof[test][y[test] == 1], oof[test][y[test] == 0])[0]
-        for k in range(len(cols)):
-            xp = x[test].copy()
-            xp[:, k] = rng.permutation(xp[:, k])
-            s = clf.predict_proba(xp)[:, 1]
-            drops[k] += (base - delong_auc(s[y[test] == 1], s[y[test] == 0])[0]) / n_folds
+    # One OpenMP thread: HGB's OpenMP pool next to Numba's threads oversubscribed the cores here
+    # (a 1,600-row fit took minutes under load); the folds are small.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        _fit_folds(HistGradientBoostingClassifier, folds, x, y, cols, seed, rng, oof, drops, n_folds)
     auc, se = delong_auc(oof[y == 1], oof[y == 0])
     z = (auc - 0.5) / se if se and se > 0 else math.inf
     p = float(stats.norm.sf(z))
@@ -123,6 +119,18 @@ def domain_classifier_test(reference: Any, current: Any, columns: Sequence[str] 
                       details={"auc_ci": [auc - q * se, auc + q * se], "auc_se": se, "auc_floor": auc_floor,
                                "importances": ranked, "dropped_rows": [dr, dc], "max_rows": max_rows,
                                "columns": cols})
+
+
+def _fit_folds(model, folds, x, y, cols, seed, rng, oof, drops, n_folds):
+    for train, test in folds.split(x, y):
+        clf = model(max_iter=100, random_state=seed).fit(x[train], y[train])
+        oof[test] = clf.predict_proba(x[test])[:, 1]
+        base = delong_auc(oof[test][y[test] == 1], oof[test][y[test] == 0])[0]
+        for k in range(len(cols)):
+            xp = x[test].copy()
+            xp[:, k] = rng.permutation(xp[:, k])
+            s = clf.predict_proba(xp)[:, 1]
+            drops[k] += (base - delong_auc(s[y[test] == 1], s[y[test] == 0])[0]) / n_folds
 
 
 def _median_gamma(z: np.ndarray, rng: np.random.Generator) -> float:
