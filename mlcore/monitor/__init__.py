@@ -24,7 +24,7 @@ from .categorical import (
     total_variation,
 )
 from .detectors import ADWIN, CUSUM, DDM, EDDM, HDDMA, HDDMW, KSWIN, PageHinkley, load_detector
-from .drift import DriftMonitor, DriftReport, FeatureDrift
+from .drift import DriftMonitor, DriftReport, FeatureDrift, SegmentedDriftMonitor
 from .events import AlertManager, Event, Rule, events_from_report, log_action, webhook_action
 from .multiple import adjust_pvalues
 from .multivariate import domain_classifier_test, mmd_test
@@ -67,6 +67,7 @@ __all__ = [
     "DriftMonitor",
     "DriftReport",
     "FeatureDrift",
+    "SegmentedDriftMonitor",
     "Profile",
     "ColumnProfile",
     "profile",

@@ -92,3 +92,22 @@ def test_save_load_roundtrip(tmp_path):
     with pytest.raises(ValueError):
         DriftMonitor.load(tmp_path / "m")  # object arrays are refused: allow_pickle=False
     assert os.path.exists(tmp_path / "m" / "monitor.json")
+
+
+def test_segments_trace_the_drift_and_type_changes_are_reported():
+    from mlcore.monitor import SegmentedDriftMonitor
+
+    rng = np.random.default_rng(5)
+    seg = np.repeat(["eu", "us", "apac"], 2000)
+    ref = pa.table({"region": seg, "a": rng.normal(size=6000), "n": rng.integers(0, 9, 6000)})
+    a = rng.normal(size=6000)
+    a[2000:4000] += 0.5
+    cur = pa.table({"region": np.r_[seg[:5990], ["new"] * 10], "a": a, "n": rng.integers(0, 9, 6000)})
+    sm = SegmentedDriftMonitor("region").fit(ref)
+    reps = sm.check(cur)
+    assert {k: r.drifted_columns for k, r in reps.items()} == {"eu": [], "us": ["a"], "apac": []}
+    assert sm.unmatched_ == ["new"]
+    assert SegmentedDriftMonitor.overall(reps) == [("us", "a")]
+    m = DriftMonitor().fit(ref.drop_columns(["region"]))
+    f = m.check(cur.drop_columns(["region"]).set_column(1, "n", cur["n"].cast(pa.int32()))).features[1]
+    assert f.quality["type_changed_to"] == "int32"
