@@ -28,6 +28,7 @@ from .drift import DriftMonitor, DriftReport, FeatureDrift, SegmentedDriftMonito
 from .events import AlertManager, Event, Rule, events_from_report, log_action, webhook_action
 from .multiple import adjust_pvalues
 from .multivariate import domain_classifier_test, mmd_test
+from .performance import estimate_binary_performance, join_late_labels
 from .profile import ColumnProfile, Profile, profile
 from .report import html_report
 from .result import TestResult
@@ -94,4 +95,6 @@ __all__ = [
     "webhook_action",
     "MonitorStore",
     "html_report",
+    "join_late_labels",
+    "estimate_binary_performance",
 ]

@@ -14,6 +14,7 @@ EXPECTED = {
     "DDM", "EDDM", "HDDMA", "HDDMW", "KSWIN", "load_detector", "domain_classifier_test", "mmd_test",
     "Window", "row_windows", "time_windows", "check_windows", "Event", "Rule", "AlertManager",
     "events_from_report", "log_action", "webhook_action", "MonitorStore", "html_report",
+    "join_late_labels", "estimate_binary_performance",
 }
 
 
