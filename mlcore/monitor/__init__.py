@@ -27,7 +27,7 @@ from .detectors import ADWIN, CUSUM, DDM, EDDM, HDDMA, HDDMW, KSWIN, PageHinkley
 from .drift import DriftMonitor, DriftReport, FeatureDrift, SegmentedDriftMonitor
 from .events import AlertManager, Event, Rule, events_from_report, log_action, webhook_action
 from .multiple import adjust_pvalues
-from .multivariate import domain_classifier_test, mmd_test
+from .multivariate import domain_classifier_test, mmd_test, pca_reconstruction_test
 from .performance import estimate_binary_performance, join_late_labels
 from .profile import ColumnProfile, Profile, profile
 from .report import html_report
@@ -83,6 +83,7 @@ __all__ = [
     "load_detector",
     "domain_classifier_test",
     "mmd_test",
+    "pca_reconstruction_test",
     "Window",
     "row_windows",
     "time_windows",

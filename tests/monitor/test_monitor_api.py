@@ -11,7 +11,7 @@ EXPECTED = {
     "hellinger", "kl_divergence", "numeric_tests", "chi2_test", "g_test", "fisher_test", "total_variation",
     "linf_distance", "categorical_psi", "categorical_jensen_shannon", "adjust_pvalues", "DriftMonitor",
     "DriftReport", "FeatureDrift", "SegmentedDriftMonitor", "Profile", "ColumnProfile", "profile", "ADWIN", "PageHinkley", "CUSUM",
-    "DDM", "EDDM", "HDDMA", "HDDMW", "KSWIN", "load_detector", "domain_classifier_test", "mmd_test",
+    "DDM", "EDDM", "HDDMA", "HDDMW", "KSWIN", "load_detector", "domain_classifier_test", "mmd_test", "pca_reconstruction_test",
     "Window", "row_windows", "time_windows", "check_windows", "Event", "Rule", "AlertManager",
     "events_from_report", "log_action", "webhook_action", "MonitorStore", "html_report",
     "join_late_labels", "estimate_binary_performance",

@@ -56,3 +56,17 @@ def test_delong_matches_sklearn_and_classifier_finds_the_feature():
     t1, t2, _, _ = _tables(n=800, seed=4)
     r = domain_classifier_test(t1, t2, n_folds=3)
     assert r.details["auc_ci"][0] < 0.5 + 1e-9 or r.p_value > 1e-3
+
+
+def test_pca_reconstruction_catches_correlation_flip_and_is_calibrated():
+    from mlcore.monitor import pca_reconstruction_test
+
+    t1, t2, _, _ = _tables(n=1000, corr=0.0, seed=1)
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=2000)
+    ref = pa.table({"a": z[:1000], "b": z[:1000] + 0.2 * rng.normal(size=1000)})
+    cur = pa.table({"a": z[1000:], "b": -z[1000:] + 0.2 * rng.normal(size=1000)})
+    r = pca_reconstruction_test(ref, cur)
+    assert r.p_value < 1e-10 and r.effect_size > 1 and r.details["components"] == 1
+    ps = [pca_reconstruction_test(*_tables(n=300, seed=s)[:2], seed=s).p_value for s in range(60)]
+    assert ss.kstest(ps, "uniform").pvalue > 1e-3
