@@ -25,6 +25,7 @@ import random
 from typing import Any, ClassVar
 
 import numpy as np
+import pyarrow as pa
 
 from .. import _arrow
 from .._kernels import detect_adwin as _adwin
@@ -41,6 +42,11 @@ def _chunks(values: Any):
     where the chunk has no null."""
     if isinstance(values, (list, tuple)):
         values = np.asarray(values, dtype=np.float64)
+    if isinstance(values, np.ndarray) and values.dtype == np.bool_:
+        values = values.astype(np.float64)  # errors given as booleans: one small copy
+    col = _arrow.as_chunked(values)
+    if pa.types.is_boolean(col.type):
+        values = col.cast(pa.float64())
     for v in _arrow.numeric_views(values):
         if v.length == 0 or v.null_count == v.length:
             continue

@@ -115,3 +115,10 @@ def test_arrow_input_nulls_nan_and_errors(tmp_path):
     with pytest.raises(ArtifactError, match="totals"):
         load_detector(bad)
     assert not ADWIN().update(pa.array([], pa.float64())).drift_detected
+
+
+def test_binary_detectors_take_booleans():
+    e = _errors(0) > 0
+    expect = DDM().update(e.astype(float)).detections.tolist()
+    assert DDM().update(e).detections.tolist() == expect
+    assert DDM().update(pa.array(e)).detections.tolist() == expect
