@@ -29,7 +29,7 @@ from .events import AlertManager, Event, Rule, events_from_report, log_action, w
 from .multiple import adjust_pvalues
 from .multivariate import domain_classifier_test, mmd_test, pca_reconstruction_test
 from .performance import estimate_binary_performance, join_late_labels
-from .profile import ColumnProfile, Profile, profile
+from .profile import ColumnProfile, Profile, profile, profile_drift
 from .report import html_report
 from .result import TestResult
 from .store import MonitorStore
@@ -72,6 +72,7 @@ __all__ = [
     "Profile",
     "ColumnProfile",
     "profile",
+    "profile_drift",
     "ADWIN",
     "PageHinkley",
     "CUSUM",

@@ -31,7 +31,7 @@ from .._kernels import profile_pass as _pp
 from ..errors import ArtifactError, SchemaError, ShapeError
 from .categorical import category_counts
 
-__all__ = ["ColumnProfile", "Profile", "profile"]
+__all__ = ["ColumnProfile", "Profile", "profile", "profile_drift"]
 
 _FORMAT = "mlcore.monitor.Profile/1"
 _KINDS = ("numeric", "categorical")
@@ -390,3 +390,45 @@ def profile(data: Any, columns: Sequence[str] | None = None, *, edges: Mapping[s
             raise SchemaError(f"Expected a numeric, string, dictionary or bool column, got `{col.type}` - at column `{name}`")
         out[name] = c
     return Profile(out)
+
+
+def profile_drift(reference: Profile, current: Profile, *, alpha: float = 0.05) -> dict:
+    """Drift statistics read from two profiles alone (no raw data): for numeric columns PSI,
+    Jensen-Shannon, Hellinger and KL on the shared bin edges; for categorical columns chi-square,
+    G-test, total variation, L∞, PSI and Jensen-Shannon on the category counts. The exact rank
+    tests (KS, CvM, AD) need the values and are run by :class:`DriftMonitor` instead.
+
+    Examples
+    --------
+    >>> import numpy as np, pyarrow as pa
+    >>> from mlcore.monitor import profile, profile_drift
+    >>> rng = np.random.default_rng(0)
+    >>> ref = profile(pa.table({"x": rng.normal(size=5000)}))
+    >>> cur = profile(pa.table({"x": rng.normal(0.5, size=5000)}), edges=ref.edges)
+    >>> [r.test for r in profile_drift(ref, cur)["x"]][:2], profile_drift(ref, cur)["x"][0].exceeds
+    (['psi', 'jensen_shannon'], True)
+    """
+    from .categorical import CategoryCounts, categorical_results
+    from .univariate import hist_distances
+
+    out = {}
+    for name, r in reference.columns.items():
+        if name not in current.columns:
+            raise ShapeError(f"Column `{name}` is in the reference profile but not in the current one")
+        c = current.columns[name]
+        if r.kind != c.kind:
+            raise SchemaError(f"Column `{name}` is {r.kind} in the reference profile and {c.kind} in the current one")
+        if r.kind == "numeric":
+            if not np.array_equal(r.edges, c.edges):
+                raise ShapeError(f"Column `{name}`: profile the current batch with the reference's edges "
+                                 "(profile(data, edges=reference.edges))")
+            binning = f"reference profile bins ({r.edges.size + 1}), finite values only"
+            out[name] = hist_distances(r.hist, c.hist, alpha=alpha, column=name, binning=binning,
+                                       which=("psi", "jensen_shannon", "hellinger", "kl"))
+        else:
+            def counts(p):
+                keys = list(p.categories)
+                return CategoryCounts(tuple(keys), np.array([p.categories[k] for k in keys], np.int64), p.n_null)
+            out[name] = categorical_results(counts(r), counts(c), column=name, alpha=alpha,
+                                            tests=("chi2", "g_test", "total_variation", "linf", "psi", "jensen_shannon"))
+    return out

@@ -10,7 +10,7 @@ EXPECTED = {
     "TestResult", "ks_test", "cvm_test", "ad_test", "wasserstein_distance", "psi", "jensen_shannon",
     "hellinger", "kl_divergence", "numeric_tests", "chi2_test", "g_test", "fisher_test", "total_variation",
     "linf_distance", "categorical_psi", "categorical_jensen_shannon", "adjust_pvalues", "DriftMonitor",
-    "DriftReport", "FeatureDrift", "SegmentedDriftMonitor", "Profile", "ColumnProfile", "profile", "ADWIN", "PageHinkley", "CUSUM",
+    "DriftReport", "FeatureDrift", "SegmentedDriftMonitor", "Profile", "ColumnProfile", "profile", "profile_drift", "ADWIN", "PageHinkley", "CUSUM",
     "DDM", "EDDM", "HDDMA", "HDDMW", "KSWIN", "load_detector", "domain_classifier_test", "mmd_test", "pca_reconstruction_test",
     "Window", "row_windows", "time_windows", "check_windows", "Event", "Rule", "AlertManager",
     "events_from_report", "log_action", "webhook_action", "MonitorStore", "html_report",

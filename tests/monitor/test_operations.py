@@ -119,3 +119,33 @@ def test_cli_fit_and_check(tmp_path):
     assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
     r = runner.invoke(monitor_cli, ["check", str(tmp_path / "mon"), str(tmp_path / "same.parquet")])
     assert r.exit_code == 0 and "dataset drift: False" in r.output
+
+
+def test_webhook_posts_json_and_never_raises():
+    import http.server
+    import threading
+
+    from mlcore.monitor import webhook_action
+
+    got = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    th = threading.Thread(target=srv.handle_request, daemon=True)
+    th.start()
+    webhook_action(f"http://127.0.0.1:{srv.server_port}/hook")("r", [Event("drift", "a", "w", {"p": 0.01})])
+    th.join(5)
+    srv.server_close()
+    assert got and got[0]["rule"] == "r" and got[0]["events"][0]["evidence"] == {"p": 0.01}
+    # a dead endpoint is logged, not raised
+    webhook_action(f"http://127.0.0.1:{srv.server_port}/hook", timeout=0.5)("r", [])
+    with pytest.raises(ValueError, match="http"):
+        webhook_action("file:///etc/passwd")

@@ -120,3 +120,21 @@ def test_save_load_roundtrip(tmp_path):
     (tmp_path / "p" / "profile.json").write_text(json.dumps(meta))
     with pytest.raises(ArtifactError, match="kind"):
         Profile.load(tmp_path / "p")
+
+
+def test_drift_from_profiles_equals_drift_from_data():
+    from mlcore.monitor import profile_drift, psi
+    from mlcore.monitor.categorical import categorical_results, category_counts
+
+    rng = np.random.default_rng(8)
+    x, y = rng.normal(size=4000), rng.normal(0.3, size=3000)
+    cx, cy = rng.choice(["a", "b", "c"], 4000), rng.choice(["a", "b", "d"], 3000)
+    ref = profile(pa.table({"x": x, "c": cx}))
+    cur = profile(pa.table({"x": y, "c": cy}), edges=ref.edges)
+    res = profile_drift(ref, cur)
+    assert res["x"][0].statistic == pytest.approx(psi(x, y).statistic, rel=1e-12)
+    direct = categorical_results(category_counts(pa.array(cx)), category_counts(pa.array(cy)),
+                                 tests=("chi2", "g_test", "total_variation", "linf", "psi", "jensen_shannon"))
+    assert [r.statistic for r in res["c"]] == pytest.approx([r.statistic for r in direct])
+    with pytest.raises(ShapeError, match="edges"):
+        profile_drift(ref, profile(pa.table({"x": y, "c": cy})))
