@@ -486,6 +486,8 @@ def score(bundle: Bundle | str, source: str, target: str, *, query: str | None =
             for part, batch in enumerate(src.batches(columns, batch_size)):
                 if stop.is_set():
                     break
+                if part == 0 and profiler is not None:
+                    profiler.first_batch(batch)
                 if part in done:
                     stats["skipped"] += 1
                     bar.update(batch.num_rows)
@@ -574,11 +576,18 @@ class _RunProfiler:
         os.makedirs(root, exist_ok=True)
         self.edges = {}
         ref = bundle.reference
-        if ref is not None and hasattr(ref, "columns"):
-            for name, col in ref.columns.items():
-                edges = getattr(col, "edges", None)
-                if edges is not None and len(edges):
-                    self.edges[name] = np.asarray(edges)
+        if ref is not None and hasattr(ref, "edges"):
+            self.edges = {k: np.asarray(v) for k, v in ref.edges.items() if v is not None and len(v)}
+        self.from_reference = bool(self.edges)
+
+    def first_batch(self, batch: pa.RecordBatch) -> None:
+        """Without a reference profile, partition 0 fixes the bins of the whole run (every
+        partition must share them to merge); the reader always sees partition 0, even on resume."""
+        if self.from_reference or self.edges:
+            return
+        from ..monitor import profile as _profile
+
+        self.edges = {k: np.asarray(v) for k, v in _profile(pa.Table.from_batches([batch])).edges.items()}
 
     def _dir(self, part: int) -> str:
         return os.path.join(self.root, f"{self.run_id}-{part:08d}")
@@ -587,10 +596,12 @@ class _RunProfiler:
         from ..monitor import profile as _profile
 
         t = pa.Table.from_batches([inputs])
-        if preds.num_rows == t.num_rows and "prediction" in preds.column_names:
+        if "prediction" in self.edges and preds.num_rows == t.num_rows:
             t = t.append_column("prediction", preds.column("prediction"))
+        cols = [c for c in t.column_names if c in self.edges or not pa.types.is_floating(t.schema.field(c).type)
+                and not pa.types.is_integer(t.schema.field(c).type)]
         edges = {k: v for k, v in self.edges.items() if k in t.column_names}
-        prof = _profile(t, edges=edges or None)
+        prof = _profile(t, cols, edges=edges)
         final = self._dir(part)
         tmp = final + f".tmp-{uuid.uuid4().hex}"
         prof.save(tmp)

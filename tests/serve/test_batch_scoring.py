@@ -75,6 +75,20 @@ def test_parquet_to_parquet(setup, tmp_path):
     assert again.partitions == 0 and again.skipped_partitions == res.partitions  # idempotent
 
 
+def test_profile_on_the_reference_bins(setup, tmp_path):
+    from mlcore.monitor import Profile, profile
+
+    b = Bundle.load(setup["bundle"])
+    ref = profile(pq.read_table(setup["src"]).select(COLS).slice(0, 10_000))
+    Bundle(b.model, input_columns=COLS, reference=ref).save(tmp_path / "b")
+    res = score(str(tmp_path / "b"), setup["src"], f"parquet:{tmp_path / 'out'}", batch_size=9_000)
+    prof = Profile.load(res.extra["profile"])
+    assert prof["f1"].n_rows == setup["n"]
+    np.testing.assert_array_equal(prof["f1"].edges, ref["f1"].edges)
+    whole = profile(pq.read_table(setup["src"]).select(COLS), edges=ref.edges)
+    np.testing.assert_array_equal(prof["f1"].hist, whole["f1"].hist)  # merged per-partition == one pass
+
+
 def test_missing_column_fails_before_writing(setup, tmp_path):
     t = pq.read_table(setup["src"]).drop_columns(["f5"])
     pq.write_table(t, tmp_path / "bad.parquet")
@@ -125,6 +139,14 @@ def test_kill_and_resume_parquet(setup, tmp_path):
     _kill_and_resume(setup, f"parquet:{out}", read_back, tmp_path)
     _check_output(setup, pq.read_table(out).select(["row_id", "prediction", "prediction_id"]),
                   pq.read_table(out / "_quarantine"))
+    # the run's monitoring profile covers every input row exactly once, across the kill
+    from mlcore.monitor import Profile
+
+    runs = [d for d in os.listdir(out / "_profiles") if "-" not in d]
+    assert len(runs) == 1
+    prof = Profile.load(out / "_profiles" / runs[0])
+    assert prof["f0"].n_rows == setup["n"]
+    assert prof["f2"].n_null == int(setup["mask"].sum())
 
 
 def test_kill_and_resume_duckdb(setup, tmp_path):
