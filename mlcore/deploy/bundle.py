@@ -187,6 +187,15 @@ class Bundle:
             raise AttributeError(f"the bundle's model ({self.model.kind}) has no predict_proba")
         return np.asarray(self.model.predict_proba(self._features(data)))
 
+    def predict_with_proba(self, data) -> tuple[np.ndarray, np.ndarray]:
+        """``(predict, predict_proba)``; one pass over the model where it can (tree ensembles)."""
+        feats = self._features(data)
+        both = getattr(self.model, "predict_with_proba", None)
+        if both is not None:
+            labels, proba = both(feats)
+            return np.asarray(labels), np.asarray(proba)
+        return np.asarray(self.model.predict(feats)), np.asarray(self.model.predict_proba(feats))
+
     @property
     def has_proba(self) -> bool:
         try:

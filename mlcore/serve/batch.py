@@ -102,7 +102,9 @@ class _FileSource(_Source):
         missing = [c for c in columns if c not in self.dataset.schema.names]
         if missing:
             raise SchemaError(f"source {self.description} lacks columns {missing} that the bundle needs")
-        scanner = self.dataset.scanner(columns=columns, batch_size=batch_size, use_threads=False)
+        # no read-ahead beyond one batch: memory stays bounded by the batch size, not the data size
+        scanner = self.dataset.scanner(columns=columns, batch_size=batch_size, use_threads=False,
+                                       batch_readahead=1, fragment_readahead=1)
         return _rebatch(iter(scanner.to_batches()), batch_size)
 
 
@@ -357,10 +359,11 @@ def open_target(target: str) -> _Target:
 
 
 # --------------------------------------------------------------------------------------------
-def _check_rows(bundle: Bundle, batch: pa.RecordBatch) -> np.ndarray:
-    """Per row: '' when it may be scored, else the reason it is quarantined."""
+def _check_rows(bundle: Bundle, batch: pa.RecordBatch) -> tuple[np.ndarray | None, list[str]]:
+    """(mask of rows to quarantine or None when all may be scored, the reason per flagged row)."""
+    import pyarrow.types as pat
+
     n = batch.num_rows
-    reasons = np.full(n, "", dtype=object)
     nullable = {}
     if bundle.schema is not None and hasattr(bundle.schema, "columns"):
         try:
@@ -368,56 +371,75 @@ def _check_rows(bundle: Bundle, batch: pa.RecordBatch) -> np.ndarray:
                 nullable[spec.name] = getattr(spec, "nullable", True)
         except TypeError:
             pass
+    bad = None
+    reasons = None
     for name in bundle.input_columns:
         col = batch.column(batch.schema.get_field_index(name))
         t = col.type
-        import pyarrow.types as pat
-
-        if not (pat.is_integer(t) or pat.is_floating(t) or pat.is_boolean(t)):
-            if bundle.plan is None:  # a bare model needs numbers
-                bad = np.ones(n, dtype=bool)
-                reasons[bad & (reasons == "")] = f"column `{name}`: type {t} is not numeric"
-                continue
-        if col.null_count and not nullable.get(name, bundle.plan is not None or _model_accepts_nan(bundle)):
-            bad = pc.is_null(col).to_numpy(zero_copy_only=False)
-            reasons[bad & (reasons == "")] = f"column `{name}`: missing value"
-    return reasons
+        flag = None
+        if not (pat.is_integer(t) or pat.is_floating(t) or pat.is_boolean(t)) and bundle.plan is None:
+            flag, why = np.ones(n, dtype=bool), f"column `{name}`: type {t} is not numeric"
+        elif col.null_count and not nullable.get(name, bundle.plan is not None or _model_accepts_nan(bundle)):
+            flag, why = pc.is_null(col).to_numpy(zero_copy_only=False), f"column `{name}`: missing value"
+        if flag is None:
+            continue
+        if bad is None:
+            bad, reasons = np.zeros(n, dtype=bool), np.full(n, "", dtype=object)
+        new = flag & ~bad
+        reasons[new] = why  # the first reason found is the one recorded
+        bad |= flag
+    if bad is None or not bad.any():
+        return None, []
+    return bad, list(reasons[bad])
 
 
 def _model_accepts_nan(bundle: Bundle) -> bool:
     return bool(getattr(bundle.model, "accepts_nan", getattr(bundle.model, "kind", "") == "tree_ensemble"))
 
 
+def _ids(run_id: str, start: int, rows: np.ndarray) -> pa.Array:
+    """Deterministic prediction ids "<run_id>:<input row number>", built in Arrow (no Python loop)."""
+    nums = pc.cast(pa.array(rows + start, pa.int64()), pa.string())
+    return pc.binary_join_element_wise(pa.scalar(run_id + ":"), nums, "")
+
+
+def _repeat(value: str, n: int) -> pa.Array:
+    return pa.repeat(pa.scalar(value, pa.string()), n) if hasattr(pa, "repeat") else pa.array([value] * n, pa.string())
+
+
 def _predict_partition(bundle: Bundle, batch: pa.RecordBatch, run_id: str, part: int, proba: bool,
-                       keep: list[str] = ()):
-    reasons = _check_rows(bundle, batch)
-    bad = reasons != ""
-    row_ids = np.arange(batch.num_rows)
-    ids = np.array([str(uuid.uuid5(_NS, f"{run_id}:{part}:{i}")) for i in range(batch.num_rows)], dtype=object)
+                       keep: list[str] = (), start: int | None = None):
+    """Predictions (and quarantined rows) of one partition; ``start`` is its first input row number."""
+    n = batch.num_rows
+    start = part * n if start is None else start
+    bad, reasons = _check_rows(bundle, batch)
+    row_ids = np.arange(n, dtype=np.int64)
     kept = {c: batch.column(batch.schema.get_field_index(c)) for c in keep}
     quarantine = None
     table = pa.Table.from_batches([batch])
-    if bad.any():
+    if bad is not None:
         qidx = row_ids[bad]
-        quarantine = table.take(pa.array(qidx)).append_column("reason", pa.array(list(reasons[bad]), pa.string()))
-        quarantine = quarantine.append_column("prediction_id", pa.array(list(ids[bad]), pa.string()))
-        quarantine = quarantine.append_column("run_id", pa.array([run_id] * len(qidx), pa.string()))
-        good = pa.array(row_ids[~bad])
-        table = table.take(good)
-        kept = {c: v.take(good) for c, v in kept.items()}
-        ids = ids[~bad]
+        quarantine = table.take(pa.array(qidx)).append_column("reason", pa.array(reasons, pa.string()))
+        quarantine = quarantine.append_column("prediction_id", _ids(run_id, start, qidx))
+        quarantine = quarantine.append_column("run_id", _repeat(run_id, len(qidx)))
+        good = row_ids[~bad]
+        table = table.take(pa.array(good))
+        kept = {c: v.take(pa.array(good)) for c, v in kept.items()}
+        row_ids = good
     table = table.select(bundle.input_columns)
     if bundle.plan is None:
         table = table.cast(pa.schema([(f.name, pa.float64()) for f in table.schema]))
-    cols = {**kept, "prediction_id": pa.array(list(ids), pa.string()),
-            "run_id": pa.array([run_id] * len(ids), pa.string()),
-            "bundle_hash": pa.array([bundle.content_hash or ""] * len(ids), pa.string())}
-    if table.num_rows:
-        pred = np.asarray(bundle.predict(table))
-        cols["prediction"] = pa.array(pred)
+    m = table.num_rows
+    cols = {**kept, "prediction_id": _ids(run_id, start, row_ids), "run_id": _repeat(run_id, m),
+            "bundle_hash": _repeat(bundle.content_hash or "", m)}
+    if m:
         if proba:
-            p = np.asarray(bundle.predict_proba(table), dtype=np.float64)
+            pred, p = bundle.predict_with_proba(table)
+            p = np.asarray(p, dtype=np.float64)
+            cols["prediction"] = pa.array(pred)
             cols["proba"] = pa.array(p[:, -1] if p.ndim == 2 and p.shape[1] == 2 else (p if p.ndim == 1 else list(p)))
+        else:
+            cols["prediction"] = pa.array(np.asarray(bundle.predict(table)))
     else:
         cols["prediction"] = pa.array([], pa.float64())
         if proba:
@@ -508,7 +530,7 @@ def score(bundle: Bundle | str, source: str, target: str, *, query: str | None =
                 if item is None or stop.is_set():
                     break
                 part, batch = item
-                preds, quarantine = _predict_partition(bundle, batch, run_id, part, proba, keep)
+                preds, quarantine = _predict_partition(bundle, batch, run_id, part, proba, keep, part * batch_size)
                 if profiler is not None:
                     profiler.partition(part, batch, preds)
                 if on_batch is not None:

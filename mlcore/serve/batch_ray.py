@@ -82,7 +82,8 @@ class _ScoreActor:
         for part, start, stop in zip(batch.column("part").to_pylist(), batch.column("start").to_pylist(),
                                      batch.column("stop").to_pylist()):
             rows = _read_rows(self.files, start, stop, self.columns)
-            p, q = _predict_partition(self.bundle, rows.to_batches()[0] if rows.num_rows else rows, self.run_id, part, self.proba, self.keep)
+            p, q = _predict_partition(self.bundle, rows.to_batches()[0] if rows.num_rows else rows, self.run_id, part,
+                                      self.proba, self.keep, start)
             parts.append(part)
             preds.append(_to_ipc(p))
             quars.append(_to_ipc(q))

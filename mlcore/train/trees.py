@@ -190,6 +190,9 @@ class TreeEnsemble:
         if self.task == "regression":
             out = self._transform(raw)
             return out[:, 0] if out.shape[1] == 1 else out
+        return self._labels(raw)
+
+    def _labels(self, raw: np.ndarray) -> np.ndarray:
         if self.task == "binary" and self.post_params.get("binary_rule") == 1:
             idx = (raw[:, 0] > 0).astype(np.int64)
         else:
@@ -197,6 +200,13 @@ class TreeEnsemble:
         if self.classes_ is None:
             return idx
         return self.classes_[idx]
+
+    def predict_with_proba(self, X: Any, *, n_threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(predict(X), predict_proba(X))`` from one walk over the trees (classifiers)."""
+        if self.task not in ("binary", "multiclass"):
+            raise AttributeError(f"predict_proba is only available for classifiers; this model's task is {self.task!r}")
+        raw = self._raw(X, n_threads)
+        return self._labels(raw), self._proba(raw)
 
     def predict_proba(self, X: Any, *, n_threads: int | None = None) -> np.ndarray:
         """Class probabilities, shape (n_rows, n_classes)."""
