@@ -60,7 +60,8 @@ import json, resource, sys, time
 from mlcore.serve.batch import score
 t = time.perf_counter()
 cpu0 = time.process_time()
-res = score(sys.argv[1], sys.argv[2], sys.argv[3], batch_size=int(sys.argv[4]), proba=False)
+res = score(sys.argv[1], sys.argv[2], sys.argv[3], batch_size=int(sys.argv[4]), proba=False,
+            profile=sys.argv[5] == "1")
 print(json.dumps({"rows": res.rows_scored, "wall_s": time.perf_counter() - t, "cpu_s": time.process_time() - cpu0,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 '''
@@ -85,8 +86,8 @@ def _run(code, *args):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("case", ["in_memory_predict", "parquet_to_parquet", "parquet_to_parquet_1m",
-                                  "parquet_to_duckdb"])
+@pytest.mark.parametrize("case", ["in_memory_predict", "parquet_to_parquet", "parquet_to_parquet_no_profile",
+                                  "parquet_to_parquet_1m", "parquet_to_duckdb"])
 def bench_score(benchmark, workdir, case, tmp_path):
     benchmark.group = "score"
     bundle = os.path.join(workdir, "bundle")
@@ -94,11 +95,12 @@ def bench_score(benchmark, workdir, case, tmp_path):
     if case == "in_memory_predict":
         r = benchmark.pedantic(_run, args=(INMEM, bundle, src), rounds=1, iterations=1)
     elif case.startswith("parquet_to_parquet"):
-        r = benchmark.pedantic(_run, args=(RUNNER, bundle, src, f"parquet:{tmp_path / 'out'}", 131_072), rounds=1,
+        prof = "0" if case.endswith("no_profile") else "1"
+        r = benchmark.pedantic(_run, args=(RUNNER, bundle, src, f"parquet:{tmp_path / 'out'}", 131_072, prof), rounds=1,
                                iterations=1)
     else:
         pytest.importorskip("duckdb")
-        r = benchmark.pedantic(_run, args=(RUNNER, bundle, src, f"duckdb:{tmp_path / 'o.duckdb'}:preds", 131_072),
+        r = benchmark.pedantic(_run, args=(RUNNER, bundle, src, f"duckdb:{tmp_path / 'o.duckdb'}:preds", 131_072, "0"),
                                rounds=1, iterations=1)
     r["rows_per_s"] = r["rows"] / r["wall_s"]
     benchmark.extra_info.update(r)

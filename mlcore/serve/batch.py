@@ -452,7 +452,7 @@ def score(bundle: Bundle | str, source: str, target: str, *, query: str | None =
           engine: str = "local", ray_address: str | None = None, max_partitions: int | None = None,
           on_batch: Callable[[pa.RecordBatch, pa.Table], None] | None = None,
           keep: list[str] | tuple[str, ...] = (), pause_s: float = 0.0,
-          profile_dir: str | None = None) -> ScoreResult:
+          profile_dir: str | None = None, profile: bool = True) -> ScoreResult:
     """Score ``source`` with ``bundle`` into ``target`` (see the module docstring).
 
     ``run_id`` defaults to a hash of the bundle, the source and the batch size, so running the
@@ -483,7 +483,7 @@ def score(bundle: Bundle | str, source: str, target: str, *, query: str | None =
     tgt = open_target(target)
     if profile_dir is None and isinstance(tgt, _ParquetTarget) and _monitoring_available():
         profile_dir = os.path.join(tgt.path, "_profiles")
-    profiler = _RunProfiler(bundle, profile_dir, run_id) if profile_dir else None
+    profiler = _RunProfiler(bundle, profile_dir, run_id) if (profile and profile_dir) else None
     t0 = time.perf_counter()
     done = tgt.committed(run_id)
     bar = Progress(src.total_rows, label=f"scoring {run_id}", enabled=progress)
