@@ -145,7 +145,7 @@ def load_model(manifest: dict, arrays: dict[str, np.ndarray]):
 
         return CompiledMLP.from_arrays(manifest, arrays)
     if kind in _TREE_KINDS:
-        from .trees import TreeEnsemble
+        from .trees import load_tree_model
 
-        return TreeEnsemble.from_arrays(manifest, arrays)
+        return load_tree_model(manifest, arrays)
     raise ArtifactError(f"Unknown model kind {kind!r}; this mlcore loads {list(_LINEAR_KINDS + _MLP_KINDS + _TREE_KINDS)}")

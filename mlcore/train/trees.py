@@ -633,3 +633,8 @@ def convert_tree_model(model: Any) -> TreeEnsemble:
         f"convert_tree_model does not support {mod}.{type(model).__qualname__}; expected a LightGBM or "
         "XGBoost booster/model or a scikit-learn tree ensemble"
     )
+
+
+def load_tree_model(manifest: dict, arrays: dict) -> TreeEnsemble:
+    """A tree ensemble from its ``(manifest, arrays)`` (what :func:`mlcore.train.load_model` calls)."""
+    return TreeEnsemble.from_arrays(manifest, arrays)
