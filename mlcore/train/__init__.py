@@ -1,6 +1,29 @@
-"""Stage 3, training: model selection, fitting and conversion to compiled models.
+"""Stage 3, training: fit estimators on Arrow data, select a model, compile it to arrays + kernels.
 
-Not built yet: its issue has not landed.
+- :func:`fit`: fit a scikit-learn (or LightGBM / XGBoost) estimator on feature columns of an
+  Arrow table, without a pandas detour.
+- :func:`select_model`: candidate estimators × hyper-parameter grids, cross-validation or a
+  time-based split, ranked by a named metric; every candidate's scores are kept.
+- :func:`compile_model`: a fitted estimator → mlcore's compiled model (:class:`CompiledLinear`,
+  :class:`CompiledMLP`, tree ensembles), predicting with Numba kernels over Arrow buffers.
+- :func:`load_model`: a compiled model back from its ``(manifest, arrays)``.
 """
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from .compile import SUPPORTED_ESTIMATORS, compile_model, load_model
+from .fit import fit
+from .linear import CompiledLinear
+from .mlp import CompiledMLP
+from .select import SelectionResult, select_model
+
+__all__ = [
+    "fit",
+    "select_model",
+    "SelectionResult",
+    "compile_model",
+    "load_model",
+    "SUPPORTED_ESTIMATORS",
+    "CompiledLinear",
+    "CompiledMLP",
+]
