@@ -210,13 +210,15 @@ def package(bundle, name, pkg_version, out_dir):
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True)
 @click.option("--ray-address", default=None, help="Address of an existing Ray cluster (default: start a local one).")
 @click.option("--keep", multiple=True, help="Input column (a key) to copy to the output; repeatable.")
+@click.option("--pause-s", default=0.0, show_default=True, type=float,
+              help="Pause after each committed partition, to throttle writes into a shared database.")
 @click.option("--progress/--no-progress", default=None, help="Progress line (default: when stderr is a terminal).")
-def score(bundle, source, target, query, batch_size, run_id, engine, ray_address, keep, progress):
+def score(bundle, source, target, query, batch_size, run_id, engine, ray_address, keep, pause_s, progress):
     """Score SOURCE with BUNDLE into a database or Parquet dataset, resumably (batch serving)."""
     from .serve.batch import score as _score
 
     res = _score(bundle, source, target, query=query, batch_size=batch_size, run_id=run_id, engine=engine,
-                 ray_address=ray_address, progress=progress, keep=list(keep))
+                 ray_address=ray_address, progress=progress, keep=list(keep), pause_s=pause_s)
     click.echo(f"run {res.run_id}: {res.rows_scored:,} rows scored, {res.rows_quarantined:,} quarantined, "
                f"{res.partitions} partitions written, {res.skipped_partitions} already committed; "
                f"{res.rows_per_s:,.0f} rows/s into {res.target}")

@@ -426,14 +426,15 @@ def score(bundle: Bundle | str, source: str, target: str, *, query: str | None =
           run_id: str | None = None, proba: bool | None = None, progress: bool | None = None,
           engine: str = "local", ray_address: str | None = None, max_partitions: int | None = None,
           on_batch: Callable[[pa.RecordBatch, pa.Table], None] | None = None,
-          keep: list[str] | tuple[str, ...] = ()) -> ScoreResult:
+          keep: list[str] | tuple[str, ...] = (), pause_s: float = 0.0) -> ScoreResult:
     """Score ``source`` with ``bundle`` into ``target`` (see the module docstring).
 
     ``run_id`` defaults to a hash of the bundle, the source and the batch size, so running the
     same command again resumes the same run. ``max_partitions`` stops after that many new
     partitions (for tests and for splitting work). ``keep`` names input columns (keys) copied to
     the output, so that rows can be matched and labels joined later. ``on_batch(inputs, predictions)`` is called
-    for every scored partition in the same pass (the hook for monitoring profiles).
+    for every scored partition in the same pass (the hook for monitoring profiles). ``pause_s``
+    waits after each commit, to throttle the writes into a shared database.
     """
     if isinstance(bundle, (str, os.PathLike)):
         bundle = Bundle.load(bundle)
@@ -523,6 +524,8 @@ def score(bundle: Bundle | str, source: str, target: str, *, query: str | None =
             stats["rows"] += preds.num_rows
             stats["quarantined"] += nq
             bar.update(preds.num_rows + nq)
+            if pause_s > 0:
+                time.sleep(pause_s)
     except BaseException:
         stop.set()
         raise
