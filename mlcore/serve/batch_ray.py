@@ -116,12 +116,10 @@ def score_ray(bundle, src, target: str, *, batch_size: int, run_id: str, proba: 
     rows = scored = quarantined = 0
     try:
         if todo:
-            desc = ray.data.from_arrow(pa.table({
-                "part": pa.array(todo, pa.int64()),
-                "start": pa.array([k * batch_size for k in todo], pa.int64()),
-                "stop": pa.array([min((k + 1) * batch_size, total) for k in todo], pa.int64()),
-            }))
             n_actors = concurrency or max(1, min(len(todo), int(ray.available_resources().get("CPU", 1))))
+            items = [{"part": k, "start": k * batch_size, "stop": min((k + 1) * batch_size, total)} for k in todo]
+            # one block per partition, so that every actor gets work
+            desc = ray.data.from_items(items, override_num_blocks=len(items))
             out = desc.map_batches(
                 _ScoreActor, batch_format="pyarrow", batch_size=1, concurrency=n_actors,
                 fn_constructor_args=(bundle.path, bundle.content_hash, files, list(columns or bundle.input_columns), run_id,
