@@ -51,6 +51,8 @@ class ServedModel:
     inputs: list[tuple[str, str]]
     outputs: list[tuple[str, str]]
     content_hash: str = ""
+    #: Optional fast path for all-numeric inputs: a float64 (rows × inputs) matrix in input order.
+    infer_matrix: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None
     platform: str = "mlcore"
     warm_rows: pa.Table | None = None
     extra: dict = field(default_factory=dict)
@@ -69,6 +71,7 @@ class _Slot:
     def __init__(self, model: ServedModel):
         self.model = model
         self.batcher: MicroBatcher | None = None
+        self.matrix_batcher: MicroBatcher | None = None
 
 
 def _json(status: int, obj) -> tuple[int, dict, bytes]:
@@ -128,20 +131,32 @@ class InferenceApp:
             for slot in self.slots.values():
                 slot.batcher = MicroBatcher(self._infer_fn(slot), on_batch=self._on_batch(slot), **self.batch_opts)
                 slot.batcher.start()
+                slot.matrix_batcher = MicroBatcher(self._infer_matrix_fn(slot), on_batch=self._on_batch(slot),
+                                                   **self.batch_opts)
+                slot.matrix_batcher.start()
 
     async def _shutdown(self) -> None:
         self.ready = False
         while self.inflight:
             await asyncio.sleep(0.005)
         for slot in self.slots.values():
-            if slot.batcher is not None:
-                await slot.batcher.stop()
+            for b in (slot.batcher, slot.matrix_batcher):
+                if b is not None:
+                    await b.stop()
         if self.prediction_log is not None:
             self.prediction_log.close()
 
     def _infer_fn(self, slot: _Slot):
         def run(table: pa.Table):
             return slot.model.infer(table)  # reads the slot at run time: a swap applies to the next batch
+        return run
+
+    def _infer_matrix_fn(self, slot: _Slot):
+        def run(matrix: np.ndarray):
+            model = slot.model  # read at run time: a swap applies to the next batch
+            if model.infer_matrix is not None:
+                return model.infer_matrix(matrix)
+            return model.infer(pa.table({n: matrix[:, j] for j, (n, _) in enumerate(model.inputs)}))
         return run
 
     def _on_batch(self, slot: _Slot):
@@ -267,6 +282,23 @@ class InferenceApp:
                      f'mlcore_predlog_rows_total{{state="error"}} {pl.errors}\n')
         return text
 
+    def _matrix_from_tensors(self, model: ServedModel, tensors: dict[str, np.ndarray]) -> np.ndarray | None:
+        """A float64 (rows × inputs) matrix when the model takes one and the request is numeric."""
+        if model.infer_matrix is None or any(t != "FP64" for _, t in model.inputs):
+            return None
+        names = [n for n, _ in model.inputs]
+        if len(tensors) == 1:
+            (tname, a), = tensors.items()
+            if a.ndim == 2 and a.shape[1] == len(names) and a.dtype != object and tname not in names[1:]:
+                return np.ascontiguousarray(a, dtype=np.float64)
+        if len(tensors) == len(names) and all(n in tensors for n in names):
+            cols = [tensors[n] for n in names]
+            if all(c.dtype != object and (c.ndim == 1 or (c.ndim == 2 and c.shape[1] == 1)) for c in cols):
+                n0 = cols[0].shape[0]
+                if all(c.shape[0] == n0 for c in cols):
+                    return np.column_stack([c.reshape(-1) for c in cols]).astype(np.float64, copy=False)
+        return None
+
     def _table_from_tensors(self, model: ServedModel, tensors: dict[str, np.ndarray]) -> pa.Table:
         names = [n for n, _ in model.inputs]
         if all(n in tensors for n in names):
@@ -334,13 +366,20 @@ class InferenceApp:
             table = table.select(names)
         else:
             req = decode_infer_request(body, headers)
-            table = self._table_from_tensors(model, req.inputs)
+            matrix = self._matrix_from_tensors(model, req.inputs)
+            table = matrix if matrix is not None else self._table_from_tensors(model, req.inputs)
             wanted, req_id = req.outputs, req.id
             binary = True if req.binary_all else req.binary_outputs
-        if table.num_rows == 0:
+        n_rows = table.shape[0] if isinstance(table, np.ndarray) else table.num_rows
+        if n_rows == 0:
             raise ProtocolError("the request has no rows")
         try:
-            if slot.batcher is not None:
+            if isinstance(table, np.ndarray):
+                if slot.matrix_batcher is not None:
+                    outputs = await slot.matrix_batcher.submit(table)
+                else:
+                    outputs = self._infer_matrix_fn(slot)(table)
+            elif slot.batcher is not None:
                 outputs = await slot.batcher.submit(table)
             else:
                 outputs = await asyncio.get_running_loop().run_in_executor(None, model.infer, table)
@@ -355,10 +394,12 @@ class InferenceApp:
             if unknown:
                 raise ProtocolError(f"unknown outputs {unknown}; model `{model.name}` has {sorted(outputs)}")
             outputs = {w: outputs[w] for w in wanted}
-        ids = new_prediction_ids(table.num_rows)
+        ids = new_prediction_ids(n_rows)
         latency_us = (time.perf_counter() - t0) * 1e6
         if self.prediction_log is not None:
-            self.prediction_log.log(ids, model.name, model.version, model.content_hash, latency_us, table, outputs)
+            logged = table if not isinstance(table, np.ndarray) else pa.table(
+                {n: table[:, j] for j, (n, _) in enumerate(model.inputs)})
+            self.prediction_log.log(ids, model.name, model.version, model.content_hash, latency_us, logged, outputs)
         params = {"prediction_ids": ids}
         if arrow_io:
             out = pa.table({**{k: pa.array(np.asarray(v)) if np.asarray(v).ndim == 1 else

@@ -71,7 +71,24 @@ def served_model(bundle: Bundle, *, name: str | None = None, version: str | None
             out["proba"] = np.asarray(bundle.predict_proba(table))
         return out
 
+    infer_matrix = None
+    if bundle.plan is None and all(t == "FP64" for _, t in inputs):
+        model = bundle.model
+
+        def infer_matrix(matrix: np.ndarray) -> dict[str, np.ndarray]:
+            # the compiled models read a C-ordered float64 matrix directly: no Arrow table per request
+            if matrix.shape[0] == 1 and hasattr(model, "predict_row"):
+                row = matrix[0]
+                out = {"predict": np.asarray([model.predict_row(row)])}
+                if proba:
+                    out["proba"] = np.asarray(model.predict_proba_row(row))[None, :]
+                return out
+            out = {"predict": np.asarray(model.predict(matrix))}
+            if proba:
+                out["proba"] = np.asarray(model.predict_proba(matrix))
+            return out
+
     outputs = [("predict", "FP64")] + ([("proba", "FP64")] if proba else [])
     return ServedModel(name=name, version=str(version), infer=infer, inputs=inputs, outputs=outputs,
-                       content_hash=bundle.content_hash or "", platform="mlcore",
+                       content_hash=bundle.content_hash or "", platform="mlcore", infer_matrix=infer_matrix,
                        extra={"input_columns": bundle.input_columns})

@@ -78,7 +78,7 @@ def test_overload_and_deadline():
         return {"x": t.column("x").to_numpy()}
 
     async def main():
-        b = MicroBatcher(slow, max_batch_rows=1, max_queue_rows=3, deadline_s=0.1)
+        b = MicroBatcher(slow, max_batch_rows=1, max_queue_rows=3, deadline_s=0.1, inline_rows=0)
         tasks = [asyncio.ensure_future(b.submit(pa.table({"x": [1.0]}))) for _ in range(5)]
         res = await asyncio.gather(*tasks, return_exceptions=True)
         await b.stop()
