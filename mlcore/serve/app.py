@@ -57,6 +57,10 @@ class ServedModel:
     warm_rows: pa.Table | None = None
     extra: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        self.input_names = [n for n, _ in self.inputs]
+        self.all_fp64 = all(t == "FP64" for _, t in self.inputs)
+
     def warm(self) -> None:
         """Run one prediction so compiled kernels are loaded before traffic arrives."""
         if self.warm_rows is not None:
@@ -284,9 +288,9 @@ class InferenceApp:
 
     def _matrix_from_tensors(self, model: ServedModel, tensors: dict[str, np.ndarray]) -> np.ndarray | None:
         """A float64 (rows × inputs) matrix when the model takes one and the request is numeric."""
-        if model.infer_matrix is None or any(t != "FP64" for _, t in model.inputs):
+        if model.infer_matrix is None or not model.all_fp64:
             return None
-        names = [n for n, _ in model.inputs]
+        names = model.input_names
         if len(tensors) == 1:
             (tname, a), = tensors.items()
             if a.ndim == 2 and a.shape[1] == len(names) and a.dtype != object and tname not in names[1:]:

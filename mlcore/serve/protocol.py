@@ -83,6 +83,49 @@ def _flatten(data: Any, out: list) -> None:
         out.append(data)
 
 
+def _fast_numeric(data: Any, dtype: np.dtype, count: int) -> np.ndarray | None:
+    """One NumPy conversion for well-formed numeric data; None when anything needs a closer look."""
+    if not isinstance(data, list):
+        return None
+    try:
+        arr = np.asarray(data)
+    except ValueError:  # ragged nesting
+        return None
+    kind = arr.dtype.kind
+    if dtype.kind == "b":
+        ok = kind == "b"
+    elif dtype.kind == "f":
+        ok = kind in "if"
+    else:
+        ok = kind in "iu"
+    if not ok or arr.size != count:
+        return None
+    try:
+        return arr.astype(dtype, casting="same_kind" if dtype.kind != "f" else "unsafe").reshape(-1)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _slow_numeric(name: str, dt: str, data: Any, count: int) -> np.ndarray:
+    flat: list = []
+    _flatten(data, flat)
+    if len(flat) != count:
+        raise ProtocolError(f"input `{name}`: needs {count} elements, got {len(flat)}")
+    if dt == "BOOL":
+        if not all(isinstance(x, bool) for x in flat):
+            raise ProtocolError(f"input `{name}`: BOOL data must be true/false")
+    elif not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in flat):
+        bad = next(x for x in flat if not (isinstance(x, (int, float)) and not isinstance(x, bool)))
+        raise ProtocolError(f"input `{name}`: {dt} data must be numbers, got {bad!r}")
+    elif DATATYPES[dt].kind in "iu" and not all(isinstance(x, int) for x in flat):
+        bad = next(x for x in flat if not isinstance(x, int))
+        raise ProtocolError(f"input `{name}`: {dt} data must be integers, got {bad!r}")
+    try:
+        return np.array(flat, dtype=DATATYPES[dt])
+    except (OverflowError, ValueError) as exc:
+        raise ProtocolError(f"input `{name}`: data does not fit {dt}: {exc}") from None
+
+
 def _as_shape(name: str, shape: Any) -> tuple[int, ...]:
     if not isinstance(shape, list) or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape):
         raise ProtocolError(f"input `{name}`: `shape` must be a list of non-negative integers, got {shape!r}")
@@ -169,25 +212,20 @@ def decode_infer_request(body: bytes, headers: dict[str, str], *, max_elements: 
             data = spec.get("data")
             if data is None:
                 raise ProtocolError(f"input `{name}`: needs `data` or parameters.binary_data_size")
-            flat: list = []
-            _flatten(data, flat)
-            if len(flat) != count:
-                raise ProtocolError(f"input `{name}`: shape {list(shape)} needs {count} elements, got {len(flat)}")
-            if dt == "BYTES":
+            if dt != "BYTES":
+                arr = _fast_numeric(data, DATATYPES[dt], count)
+                if arr is None:
+                    arr = _slow_numeric(name, dt, data, count)
+            else:
+                flat: list = []
+                _flatten(data, flat)
+                if len(flat) != count:
+                    raise ProtocolError(f"input `{name}`: shape {list(shape)} needs {count} elements, got {len(flat)}")
                 if not all(isinstance(x, str) for x in flat):
                     raise ProtocolError(f"input `{name}`: BYTES data must be strings")
                 arr = np.array([x.encode() for x in flat] if flat else [], dtype=object)
-            else:
-                if dt == "BOOL":
-                    if not all(isinstance(x, bool) for x in flat):
-                        raise ProtocolError(f"input `{name}`: BOOL data must be true/false")
-                elif not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in flat):
-                    bad = next(x for x in flat if not (isinstance(x, (int, float)) and not isinstance(x, bool)))
-                    raise ProtocolError(f"input `{name}`: {dt} data must be numbers, got {bad!r}")
-                try:
-                    arr = np.array(flat, dtype=DATATYPES[dt])
-                except (OverflowError, ValueError) as exc:
-                    raise ProtocolError(f"input `{name}`: data does not fit {dt}: {exc}") from None
+            if arr.size != count:
+                raise ProtocolError(f"input `{name}`: shape {list(shape)} needs {count} elements, got {arr.size}")
         out[name] = arr.reshape(shape)
     if pos != len(binary):
         raise ProtocolError(f"{len(binary) - pos} binary bytes after the last input are not claimed by any binary_data_size")
