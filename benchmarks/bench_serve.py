@@ -55,13 +55,17 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _start(factory, env):
+def _start(factory, env, server="uvicorn"):
     port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", f"serve_apps:{factory}", "--factory", "--app-dir", HERE,
-         "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
-         "--log-level", "warning", "--no-access-log"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if server == "uvicorn":
+        cmd = [sys.executable, "-m", "uvicorn", f"serve_apps:{factory}", "--factory", "--app-dir", HERE,
+               "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
+               "--log-level", "warning", "--no-access-log"]
+    else:
+        cmd = [os.path.join(os.path.dirname(sys.executable), "granian"), "--interface", "asgi", "--factory",
+               "--working-dir", HERE, "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop",
+               "--workers", "1", "--no-ws", "--log-level", "warning", f"serve_apps:{factory}"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
@@ -86,11 +90,14 @@ def _hey(url, body_path, n, c):
 
 
 @pytest.mark.parametrize("conns", [1, 32])
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
 @pytest.mark.parametrize("impl", ["raw", "mlcore_unbatched", "mlcore_batched"])
-def bench_serve(benchmark, bundle_dir, impl, conns):
+def bench_serve(benchmark, bundle_dir, impl, server, conns):
+    if server == "granian" and not shutil.which("granian", path=os.path.dirname(sys.executable)):
+        pytest.skip("granian is not installed")
     benchmark.group = f"serve/{conns}conn"
     env = dict(os.environ, MLCORE_BENCH_BUNDLE=bundle_dir)
-    proc, url = _start(impl, env)
+    proc, url = _start(impl, env, server)
     row = np.random.default_rng(1).normal(size=N_FEATURES).tolist()
     body = json.dumps({"inputs": [{"name": "input", "shape": [1, N_FEATURES], "datatype": "FP64", "data": row}]})
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
@@ -103,6 +110,7 @@ def bench_serve(benchmark, bundle_dir, impl, conns):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        proc.stderr.close()
         os.unlink(f.name)
     assert set(result["codes"]) == {"200"}, result["codes"]
     benchmark.extra_info.update(result)

@@ -11,21 +11,24 @@ def main(path: str) -> None:
         data = json.load(f)
     rows = {}
     for b in data["benchmarks"]:
-        rows[(b["params"]["impl"], b["params"]["conns"])] = b["extra_info"]
-    print("| server | connections | requests/s | p50 ms | p99 ms |")
-    print("|---|---|---|---|---|")
-    for (impl, conns), r in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        print(f"| {impl} | {conns} | {r['rps']:.0f} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} |")
+        p = b["params"]
+        rows[(p["impl"], p.get("server", "uvicorn"), p["conns"])] = b["extra_info"]
+    print("| app | server | connections | requests/s | p50 ms | p99 ms |")
+    print("|---|---|---|---|---|---|")
+    for (impl, server, conns), r in sorted(rows.items(), key=lambda kv: (kv[0][2], kv[0][1], kv[0][0])):
+        print(f"| {impl} | {server} | {conns} | {r['rps']:.0f} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} |")
     print()
-    for conns in (1, 32):
-        raw = rows.get(("raw", conns))
-        for impl in ("mlcore_unbatched", "mlcore_batched"):
-            r = rows.get((impl, conns))
-            if raw and r:
-                print(f"- {conns} conn: {impl} per-request cost = {raw['rps'] / r['rps']:.2f}x the raw ASGI constant endpoint")
-    b, u = rows.get(("mlcore_batched", 32)), rows.get(("mlcore_unbatched", 32))
-    if b and u:
-        print(f"- 32 conn: batched / unbatched throughput = {b['rps'] / u['rps']:.2f}x")
+    for server in ("uvicorn", "granian"):
+        for conns in (1, 32):
+            raw = rows.get(("raw", server, conns))
+            for impl in ("mlcore_unbatched", "mlcore_batched"):
+                r = rows.get((impl, server, conns))
+                if raw and r:
+                    print(f"- {server}, {conns} conn: {impl} per-request cost = {raw['rps'] / r['rps']:.2f}x "
+                          "the raw ASGI constant endpoint")
+        b, u = rows.get(("mlcore_batched", server, 32)), rows.get(("mlcore_unbatched", server, 32))
+        if b and u:
+            print(f"- {server}, 32 conn: batched / unbatched throughput = {b['rps'] / u['rps']:.2f}x")
 
 
 if __name__ == "__main__":
