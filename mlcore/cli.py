@@ -52,7 +52,19 @@ def _read_any(path: str):
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Turns mlcore's own errors into a one-line message and exit status 1, not a traceback."""
+
+    def invoke(self, ctx):
+        from .errors import MlcoreError
+
+        try:
+            return super().invoke(ctx)
+        except MlcoreError as exc:
+            raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="mlcore")
 def main() -> None:
     """mlcore: the machine-learning life cycle on one compiled core."""
