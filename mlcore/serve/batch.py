@@ -123,7 +123,10 @@ class _DuckDBSource(_Source):
         if missing:
             con.close()
             raise SchemaError(f"query result lacks columns {missing} that the bundle needs")
-        reader = rel.select(*[f'"{c}"' for c in columns]).fetch_record_batch(batch_size)
+        projected = rel.select(*[f'"{c}"' for c in columns])
+        # duckdb 2 renamed fetch_record_batch to to_arrow_reader
+        to_reader = getattr(projected, "to_arrow_reader", None) or projected.fetch_record_batch
+        reader = to_reader(batch_size)
 
         def gen():
             try:
