@@ -48,14 +48,15 @@ from .linear_ptr import (
     u64_col,
 )
 
-BLOCK = 2048
+BLOCK = 8192
 
 RAW, LOGISTIC_BINARY, SOFTMAX, OVR_LOGISTIC, HUBER_BINARY, HUBER_OVR, LABEL = range(7)
 
 
-def out_width(op: int, k: int) -> int:
+@kernel
+def out_width(op, k):
     """Columns of ``out`` for ``op`` on a model with ``k`` score columns."""
-    if op in (LOGISTIC_BINARY, HUBER_BINARY):
+    if op == LOGISTIC_BINARY or op == HUBER_BINARY:
         return 2
     if op == LABEL:
         return 1
@@ -226,21 +227,15 @@ def linear_columns_parallel(n, addrs, codes, coef, intercept, op, out):
     return bad
 
 
-@kernel
-def linear_rows(X, coef, intercept, op, out):
-    """The same as ``linear_columns`` over a C-ordered ``(n, p)`` float64 matrix (no copy to columns).
-
-    Four rows at a time, each row summing its features in order ``j = 0..p-1`` like the column
-    kernel, so that both layouts give the same bits.
-    """
-    n = X.shape[0]
+@kernel(inline="always")
+def _rows_range(X, coef, intercept, op, out, i, end, s):
+    """Rows [i, end) of a C-ordered matrix, four at a time; each row sums its features in order
+    ``j = 0..p-1`` like the column kernel, so that both layouts give the same bits."""
     K = coef.shape[0]
     p = coef.shape[1]
-    s = np.empty((4, K))
     bad = 0
-    i = 0
-    while i < n:
-        m = min(4, n - i)
+    while i < end:
+        m = min(4, end - i)
         for k in range(K):
             c = coef[k]
             if m == 4:
@@ -276,21 +271,51 @@ def linear_rows(X, coef, intercept, op, out):
 
 
 @kernel
-def linear_row(packed, x, op, out):
-    """One row: ``packed`` = [coef (K×p, row-major), intercept (K)], ``x`` (p,) float64.
+def linear_rows(X, coef, intercept, op, out):
+    """The same as ``linear_columns`` over a C-ordered ``(n, p)`` float64 matrix (no copy to columns)."""
+    s = np.empty((4, coef.shape[0]))
+    return _rows_range(X, coef, intercept, op, out, 0, X.shape[0], s)
 
-    Writes ``out`` (width(op),) and returns out[0], or NaN when a raw score is not finite.
-    """
+
+@kernel(parallel=True)
+def linear_rows_parallel(X, coef, intercept, op, out):
+    """``linear_rows`` with blocks of rows spread over Numba's threads (same result bit for bit)."""
+    n = X.shape[0]
+    n_blocks = (n + BLOCK - 1) // BLOCK
+    bad = 0
+    for b in numba.prange(n_blocks):
+        s = np.empty((4, coef.shape[0]))
+        bad += _rows_range(X, coef, intercept, op, out, b * BLOCK, min(n, (b + 1) * BLOCK), s)
+    return bad
+
+
+@kernel
+def linear_row_into(packed, x, op, out, s):
+    """One row: ``packed`` = [coef (K×p, row-major), intercept (K)], ``x`` (p,) float64, scratch
+    ``s`` (K,) (unused when K == 1). Writes ``out`` (width(op),) and returns out[0], or NaN when a
+    raw score is not finite. Allocates nothing (callable from a ``@cfunc``)."""
     p = x.shape[0]
     K = packed.shape[0] // (p + 1)
-    if K == 1 and op == RAW:
+    if K == 1:  # the latency path of binary classifiers and regressors
         a = 0.0
         for j in range(p):
             a += packed[j] * x[j]
         a += packed[p]
-        out[0] = a
-        return a if np.isfinite(a) else np.nan
-    s = np.empty(K)
+        if not np.isfinite(a):
+            return np.nan
+        if op == RAW:
+            out[0] = a
+        elif op == LOGISTIC_BINARY:
+            e = _expit(a)
+            out[0] = 1.0 - e
+            out[1] = e
+        elif op == HUBER_BINARY:
+            h = (min(max(a, -1.0), 1.0) + 1.0) / 2.0
+            out[0] = 1.0 - h
+            out[1] = h
+        else:  # LABEL
+            out[0] = 1.0 if a > 0.0 else 0.0
+        return out[0]
     for k in range(K):
         a = 0.0
         base = k * p
@@ -300,3 +325,13 @@ def linear_row(packed, x, op, out):
     if finish_row(s, op, out) == 0:
         return np.nan
     return out[0]
+
+
+@kernel
+def linear_row(packed, x, op, out):
+    """``linear_row_into`` with its own scratch."""
+    p = x.shape[0]
+    K = packed.shape[0] // (p + 1)
+    if K == 1:
+        return linear_row_into(packed, x, op, out, out)
+    return linear_row_into(packed, x, op, out, np.empty(K))

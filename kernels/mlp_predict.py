@@ -212,6 +212,14 @@ def mlp_columns_parallel(n, addrs, codes, sizes, weights, biases, hidden, out_ac
     return bad
 
 
+@kernel(inline="always")
+def _rows_block(X, start, nb, sizes, weights, biases, hidden, out_act, op, out, H1, H2):
+    _dense(X[start:start + nb], nb, sizes[0], weights, 0, sizes[1], H1)
+    bad = _count_bad(H1, nb, sizes[1])
+    _rest(H1, nb, sizes, weights, biases, hidden, out_act, op, out, start, H2)
+    return bad
+
+
 @kernel
 def mlp_rows(X, sizes, weights, biases, hidden, out_act, op, out):
     """The same over a C-ordered float64 (n, p) matrix (one row is a (1, p) matrix)."""
@@ -224,8 +232,22 @@ def mlp_rows(X, sizes, weights, biases, hidden, out_act, op, out):
     H2 = np.empty((nbk, w))
     bad = 0
     for start in range(0, n, BLOCK):
-        nb = min(BLOCK, n - start)
-        _dense(X[start:start + nb], nb, sizes[0], weights, 0, sizes[1], H1)
-        bad += _count_bad(H1, nb, sizes[1])
-        _rest(H1, nb, sizes, weights, biases, hidden, out_act, op, out, start, H2)
+        bad += _rows_block(X, start, min(BLOCK, n - start), sizes, weights, biases, hidden, out_act, op, out, H1, H2)
+    return bad
+
+
+@kernel(parallel=True)
+def mlp_rows_parallel(X, sizes, weights, biases, hidden, out_act, op, out):
+    """``mlp_rows`` with row blocks spread over Numba's threads (same result bit for bit)."""
+    n = X.shape[0]
+    w = 1
+    for i in range(1, sizes.shape[0]):
+        w = max(w, sizes[i])
+    n_blocks = (n + BLOCK - 1) // BLOCK
+    bad = 0
+    for blk in numba.prange(n_blocks):
+        start = blk * BLOCK
+        H1 = np.empty((BLOCK, w))
+        H2 = np.empty((BLOCK, w))
+        bad += _rows_block(X, start, min(BLOCK, n - start), sizes, weights, biases, hidden, out_act, op, out, H1, H2)
     return bad

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.types as pat
 
 from .. import _arrow
+from .._kernels._jit import parallel_section  # noqa: F401  (re-exported for the models)
 from .._kernels.linear_ptr import DTYPE_CODES
 from ..errors import ArtifactError, ColumnNotFoundError, CopyWarning, SchemaError, ShapeError
 
@@ -31,7 +32,8 @@ _F64 = np.dtype(np.float64)
 # Class labels in JSON
 
 def encode_classes(classes: np.ndarray) -> dict:
-    """Class labels as JSON: ``{"dtype": "int64" | "float64" | "bool" | "str", "values": [...]}``."""
+    """Class labels as JSON: ``{"dtype": "int64" | "float64" | "bool" | "str" | "unicode", "values": [...]}``
+    (``str``: an object array of Python strings; ``unicode``: a NumPy ``<U`` array)."""
     classes = np.asarray(classes)
     kind = classes.dtype.kind
     if kind in "iu":
@@ -42,7 +44,9 @@ def encode_classes(classes: np.ndarray) -> dict:
         return {"dtype": "float64", "values": [float(c) for c in classes]}
     if kind == "b":
         return {"dtype": "bool", "values": [bool(c) for c in classes]}
-    if kind in "UO" and all(isinstance(c, str) for c in classes.tolist()):
+    if kind == "U":
+        return {"dtype": "unicode", "values": [str(c) for c in classes]}
+    if kind == "O" and all(isinstance(c, str) for c in classes.tolist()):
         return {"dtype": "str", "values": [str(c) for c in classes]}
     raise SchemaError(
         f"Class labels must be integers, floats, booleans or strings, got dtype `{classes.dtype}` "
@@ -53,10 +57,10 @@ def encode_classes(classes: np.ndarray) -> dict:
 def decode_classes(obj: Any) -> np.ndarray:
     if not isinstance(obj, dict) or set(obj) != {"dtype", "values"} or not isinstance(obj["values"], list):
         raise ArtifactError(f"`classes` must be {{'dtype': ..., 'values': [...]}}, got {obj!r}")
-    dtypes = {"int64": np.int64, "float64": np.float64, "bool": np.bool_, "str": object}
+    dtypes = {"int64": np.int64, "float64": np.float64, "bool": np.bool_, "str": object, "unicode": np.str_}
     if obj["dtype"] not in dtypes:
         raise ArtifactError(f"`classes.dtype` must be one of {sorted(dtypes)}, got {obj['dtype']!r}")
-    kinds = {"int64": int, "float64": (int, float), "bool": bool, "str": str}
+    kinds = {"int64": int, "float64": (int, float), "bool": bool, "str": str, "unicode": str}
     for v in obj["values"]:
         if not isinstance(v, kinds[obj["dtype"]]) or (obj["dtype"] == "int64" and isinstance(v, bool)):
             raise ArtifactError(f"class label {v!r} is not of dtype {obj['dtype']}")
@@ -345,7 +349,9 @@ def resolve_row(x: Any, *, n_features: int, feature_names: list[str] | None, mod
             "use predict for batches"
         )
     if x.ndim != 1:
-        raise ShapeError(f"Expected a 1-D vector of {n_features} features, got shape {x.shape}; use predict for batches")
+        raise ShapeError(
+            f"Expected a 1-D vector of {n_features} features, got shape {x.shape}; use predict for batches"
+        )
     if x.dtype not in DTYPE_CODES and x.dtype != np.bool_:
         raise SchemaError(f"Expected a numeric vector for {model}, got dtype `{x.dtype}`")
     if x.shape[0] != n_features:
@@ -363,6 +369,12 @@ def row_nonfinite_error(x: np.ndarray, feature_names, model: str) -> SchemaError
         f"Feature `{name}` is {x[j]}; {model} does not accept NaN or ±inf "
         "(scikit-learn rejects them too): impute or clip it before predicting"
     )
+
+
+def empty_output(n: int, width: int) -> np.ndarray:
+    """A writable (n, width) float64 output from Arrow's memory pool: a fresh ``np.empty`` of
+    tens of MB page-faults on first write (ENGINEERING notes: 155 ms vs 19 ms for 80 MB)."""
+    return _arrow.empty_numeric(n * width).reshape(n, width)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -390,6 +402,9 @@ def numba_threads(n_threads: int | None):
 
 
 def use_parallel(n_rows: int, n_threads: int | None) -> bool:
+    """Whether a batch goes to the parallel kernel (``n_threads``: None = Numba's default)."""
+    if n_threads is not None and (not isinstance(n_threads, int) or isinstance(n_threads, bool) or n_threads < 1):
+        raise ValueError(f"`n_threads` must be a positive integer or None, got {n_threads!r}")
     if n_threads == 1:
         return False
     return n_rows >= PARALLEL_MIN_ROWS

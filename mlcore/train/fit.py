@@ -39,7 +39,8 @@ def _feature_names(table: pa.Table, target: str | None, features: Sequence[str] 
     return names
 
 
-def feature_matrix(data: Any, features: Sequence[str] | None = None, *, target: str | None = None) -> tuple[np.ndarray, list[str]]:
+def feature_matrix(data: Any, features: Sequence[str] | None = None, *,
+                   target: str | None = None) -> tuple[np.ndarray, list[str]]:
     """The feature columns as one Fortran-ordered float64 matrix (one copy), and their names.
 
     Numeric and bool columns only; nulls become NaN. Categorical (dictionary, string) columns
@@ -147,7 +148,7 @@ def fit(estimator, data: Any, *, target: str, features: Sequence[str] | None = N
     >>> from mlcore.train import fit
     >>> t = pa.table({"a": [0.0, 1.0, 2.0], "b": [1.0, 0.0, 1.0], "y": [1.0, 3.0, 5.0]})
     >>> est = fit(LinearRegression(), t, target="y")
-    >>> [round(c, 6) for c in est.coef_], list(est.feature_names_in_)
+    >>> (est.coef_.round(6) + 0.0).tolist(), list(est.feature_names_in_)
     ([2.0, 0.0], ['a', 'b'])
     """
     table = _arrow.as_table(data)

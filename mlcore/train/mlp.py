@@ -80,22 +80,24 @@ class CompiledMLP:
 
     def _run_input(self, inp, op: int, n_threads: int | None) -> np.ndarray:
         n = inp.n_rows
-        out = np.empty((n, self._width(op)))
+        out = _common.empty_output(n, self._width(op))
         if n == 0:
             return out
         args = (self.sizes_, self.weights_, self.biases_, self._hidden, self._out, op)
         bad = 0
-        if inp.mode == "rows":
-            bad = _mk.mlp_rows(inp.matrix, *args, out)
-        else:
-            parallel = _common.use_parallel(n, n_threads)
-            with _common.numba_threads(n_threads if parallel else None):
+        parallel = _common.use_parallel(n, n_threads)
+        with _common.numba_threads(n_threads if parallel else None):
+            if inp.mode == "rows":
+                if parallel:
+                    with _common.parallel_section():
+                        bad = _mk.mlp_rows_parallel(inp.matrix, *args, out)
+                else:
+                    bad = _mk.mlp_rows(inp.matrix, *args, out)
+            else:
                 for start, length, addrs, codes in inp.pieces:
                     dst = out[start:start + length]
                     if parallel:
-                        from .._kernels._jit import parallel_section
-
-                        with parallel_section():
+                        with _common.parallel_section():
                             bad += _mk.mlp_columns_parallel(length, addrs, codes, *args, dst)
                     else:
                         bad += _mk.mlp_columns(length, addrs, codes, *args, dst)

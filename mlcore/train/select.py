@@ -116,15 +116,23 @@ def _candidates(candidates) -> list[tuple[str, Any, list[dict]]]:
     return out
 
 
-def _splits(X, y, *, classifier: bool, cv, time_order, validation_fraction, shuffle, random_state):
+def _splits(X, y, *, classifier: bool, cv, time_order, validation_fraction, shuffle, random_state,
+            time_splits=1):
     n = X.shape[0]
+    if time_order is not None and time_splits > 1:
+        from sklearn.model_selection import TimeSeriesSplit
+
+        folds = TimeSeriesSplit(n_splits=time_splits).split(time_order)
+        splits = [(time_order[tr], time_order[va]) for tr, va in folds]
+        return splits, f"{time_splits} expanding-window time splits"
     if time_order is not None:
         if not 0.0 < validation_fraction < 1.0:
             raise ValueError(f"`validation_fraction` must be in (0, 1), got {validation_fraction!r}")
         n_val = int(math.ceil(n * validation_fraction))
         if n_val < 1 or n - n_val < 1:
             raise ShapeError(f"{n} rows cannot be split into train and validation with fraction {validation_fraction}")
-        return [(time_order[:n - n_val], time_order[n - n_val:])], f"time split ({n - n_val} train / {n_val} validation rows)"
+        label = f"time split ({n - n_val} train / {n_val} validation rows)"
+        return [(time_order[:n - n_val], time_order[n - n_val:])], label
     from sklearn.model_selection import KFold, StratifiedKFold
 
     if isinstance(cv, int):
@@ -143,8 +151,8 @@ def _splits(X, y, *, classifier: bool, cv, time_order, validation_fraction, shuf
 
 def select_model(candidates, data: Any, *, target: str, features: Sequence[str] | None = None,
                  metric: str | None = None, cv: Any = 5, time_column: str | None = None,
-                 validation_fraction: float = 0.2, shuffle: bool = False, random_state: int | None = 0,
-                 refit: bool = True, progress: bool | None = None) -> SelectionResult:
+                 validation_fraction: float = 0.2, time_splits: int = 1, shuffle: bool = False,
+                 random_state: int | None = 0, refit: bool = True, progress: bool | None = None) -> SelectionResult:
     """Fit every candidate × hyper-parameter set, score it, rank them and refit the best.
 
     Parameters
@@ -168,6 +176,9 @@ def select_model(candidates, data: Any, *, target: str, features: Sequence[str] 
     time_column : str, optional
         Validate on the latest ``validation_fraction`` of rows by this column (ties keep row order),
         train on the rest.
+    time_splits : int
+        With ``time_column``: more than 1 gives that many expanding-window splits (scikit-learn's
+        ``TimeSeriesSplit`` over the rows in time order) instead of one validation fraction.
     refit : bool
         Refit the best candidate on every row (``best_estimator_``).
     progress : bool, optional
@@ -217,7 +228,7 @@ def select_model(candidates, data: Any, *, target: str, features: Sequence[str] 
         raise ValueError(f"Unknown metric {metric!r}: use a scikit-learn scorer name ({exc})") from None
     splits, validation = _splits(X, y, classifier=classifier, cv=cv, time_order=time_order,
                                  validation_fraction=validation_fraction, shuffle=shuffle,
-                                 random_state=random_state)
+                                 random_state=random_state, time_splits=time_splits)
     total = sum(len(g) for _, _, g in cands) * len(splits)
     bar = Progress(total, enabled=progress)
     results: list[CandidateScore] = []

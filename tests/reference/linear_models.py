@@ -57,12 +57,19 @@ def ref_labels(scores, classes):
     return out
 
 
+def _exp(v):
+    try:
+        return math.exp(v)
+    except OverflowError:
+        return math.inf
+
+
 _ACT = {
     "identity": lambda v: v,
     "logistic": _expit,
     "tanh": math.tanh,
     "relu": lambda v: v if v > 0 else 0.0,
-    "exp": math.exp,
+    "exp": _exp,
 }
 
 

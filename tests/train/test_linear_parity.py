@@ -95,6 +95,8 @@ def test_regressor_parity(name, data):
     X, y = data.draw(problems(classification=False))
     if name in ("SGDRegressor", "LinearSVR") and y.ndim == 2:
         y = y[:, 0]  # single-target estimators
+    if name == "SGDRegressor":  # unscaled data makes SGD diverge (scikit-learn raises): scale it
+        X = (X - X.mean(axis=0)) / X.std(axis=0)
     est = quiet_fit(REGRESSORS[name](data.draw), X, y)
     model = compile_model(est)
     assert model.kind == "linear_regressor" and model.n_features_in_ == X.shape[1]
@@ -115,6 +117,8 @@ def test_regressor_parity(name, data):
 @given(data=st.data())
 def test_classifier_parity(name, data):
     X, y = data.draw(problems(classification=True))
+    if name == "SGDClassifier":
+        X = (X - X.mean(axis=0)) / X.std(axis=0)
     est = quiet_fit(CLASSIFIERS[name](data.draw), X, y)
     model = compile_model(est)
     assert model.kind == "linear_classifier"
@@ -203,3 +207,49 @@ def test_empty_input():
     model = compile_model(est)
     assert model.predict(np.zeros((0, 3))).shape == (0,)
     assert model.predict(pa.table({f"x{j}": pa.array([], pa.float64()) for j in range(3)})).shape == (0,)
+
+
+def test_standard_scaler_folds_into_the_weights():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(400, 6)) * [1, 10, 100, 0.1, 5, 2] + [0, 50, -20, 1, 3, 0]
+    y = rng.integers(0, 3, size=400)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300)).fit(X, y)
+    scaler, est = pipe[0], pipe[-1]
+    folded = compile_model(est).fold_affine(1.0 / scaler.scale_, -scaler.mean_ / scaler.scale_)
+    np.testing.assert_allclose(folded.predict_proba(X), pipe.predict_proba(X), rtol=1e-9, atol=1e-12)
+    assert (folded.predict(X) == pipe.predict(X)).all()
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_c_function_pointer_matches_the_python_path(k):
+    cffi = pytest.importorskip("cffi")
+    from mlcore._kernels.linear_cfunc import C_SIGNATURE
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(100, 7))
+    est = LogisticRegression().fit(X, rng.integers(0, k, size=100))
+    model = compile_model(est)
+    ffi = cffi.FFI()
+    for method in ("predict_proba", "decision_function", "predict"):
+        address, packed, op, width = model.row_cfunc(method)
+        fn = ffi.cast(C_SIGNATURE, address)
+        out = np.empty(width)
+        scratch = np.empty(model.n_outputs_)
+        for i in (0, 50, 99):
+            x = np.ascontiguousarray(X[i])
+            r = fn(ffi.from_buffer("double[]", packed), 7, model.n_outputs_, ffi.from_buffer("double[]", x), op,
+                   ffi.from_buffer("double[]", out), ffi.from_buffer("double[]", scratch))
+            assert r == out[0]
+            if method == "predict_proba":
+                np.testing.assert_array_equal(out, model.predict_proba_row(x))
+            elif method == "decision_function":
+                np.testing.assert_array_equal(out.reshape(-1)[: model.n_outputs_],
+                                              np.atleast_1d(model.decision_function_row(x)))
+            else:
+                assert est.classes_[int(out[0])] == est.predict(X[i:i + 1])[0]
+        x = np.full(7, np.nan)
+        assert np.isnan(fn(ffi.from_buffer("double[]", packed), 7, model.n_outputs_, ffi.from_buffer("double[]", x),
+                           op, ffi.from_buffer("double[]", out), ffi.from_buffer("double[]", scratch)))

@@ -60,7 +60,8 @@ def test_mlp_regressor_parity(case):
     est, X = case
     model = compile_model(est)
     assert model.kind == "mlp_regressor" and model.out_activation_ == est.out_activation_
-    want = est.predict(X)
+    with np.errstate(over="ignore"):  # exp (Poisson) may overflow to inf: mlcore must give inf too
+        want = est.predict(X)
     for name, data in layouts(X).items():
         got = model.predict(data)
         assert got.shape == want.shape, name
@@ -109,3 +110,16 @@ def test_mlp_nan_rejected_with_column_name():
         model.predict(t)
     with pytest.raises(SchemaError, match=r"Feature `x2` is inf"):
         model.predict_row(np.array([0.0, 1.0, np.inf]))
+
+
+def test_mlp_output_overflow_matches_sklearn():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(20, 2))
+    est = quiet_fit(MLPRegressor(loss="poisson", hidden_layer_sizes=(2,), activation="identity", max_iter=5,
+                                 random_state=0), X, np.exp(X[:, 0]))
+    est.coefs_[-1][:] = 5000.0  # exp of large finite scores overflows to inf
+    with np.errstate(over="ignore"):
+        want = est.predict(X)
+    assert np.isinf(want).any()
+    got = compile_model(est).predict(X)  # finite inputs: no error, the same inf
+    np.testing.assert_allclose(got, want, rtol=1e-6)
