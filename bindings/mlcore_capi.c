@@ -135,7 +135,7 @@ static int64_t slot_of(mlcore_model h) {
   if (idx == 0 || idx > MLC_MAX_SLOTS)
     return fail(MLCORE_E_BAD_HANDLE, "handle 0x%llx is not an mlcore handle", (unsigned long long)h), -1;
   if (__atomic_load_n(&g_slots[idx - 1].gen, __ATOMIC_ACQUIRE) != gen)
-    return fail(MLCORE_E_BAD_HANDLE, "handle 0x%llx was freed (stale or double free)", (unsigned long long)h), -1;
+    return fail(MLCORE_E_BAD_HANDLE, "handle 0x%llx is stale (freed, freed twice, or never issued)", (unsigned long long)h), -1;
   return (int64_t)idx - 1;
 }
 

@@ -100,6 +100,7 @@ from _mlcore_capi import ffi
 
 _OK = 0x4D4C4F4B
 _SITEDIRS = __SITEDIRS__
+_PREFIX = __PREFIX__
 _rt = None
 _boot_error = "mlcore was not imported"
 
@@ -150,6 +151,10 @@ try:
     if not getattr(sys, "argv", None):
         sys.argv = ["libmlcore"]
     extra = [d for d in os.environ.get("MLCORE_CAPI_SITEDIRS", "").split(os.pathsep) if d]
+    if _PREFIX and os.path.isdir(_PREFIX) and _PREFIX != sys.prefix:
+        # A venv's interpreter has sys.prefix = the venv (libraries such as pip's libtbb are
+        # looked up under sys.prefix/lib); the embedded one starts with the base Python's.
+        sys.prefix = sys.exec_prefix = _PREFIX
     if _SITEDIRS:
         # Like the virtual environment's own interpreter: not the base Python's site-packages.
         base = set(site.getsitepackages()) - set(_SITEDIRS) - set(extra)
@@ -463,7 +468,7 @@ def _libpython() -> tuple[str, str]:
 
 
 def build(out_dir: str | os.PathLike = "build/capi", *, bindings_dir: str | os.PathLike | None = None,
-          sitedirs: list[str] | None = None, verbose: bool = False) -> Path:
+          sitedirs: list[str] | None = None, prefix: str | None = None, verbose: bool = False) -> Path:
     """Compile ``libmlcore.so`` into ``out_dir`` and copy ``mlcore.h`` next to it.
 
     Parameters
@@ -475,6 +480,9 @@ def build(out_dir: str | os.PathLike = "build/capi", *, bindings_dir: str | os.P
     sitedirs : list of str, optional
         Site-packages directories the embedded interpreter adds at start; default: this
         interpreter's (so the library sees the virtual environment it was built from).
+    prefix : str, optional
+        The ``sys.prefix`` the embedded interpreter takes (default: this interpreter's, i.e. the
+        virtual environment's), where libraries installed by pip into ``<prefix>/lib`` are found.
 
     Returns
     -------
@@ -509,7 +517,8 @@ def build(out_dir: str | os.PathLike = "build/capi", *, bindings_dir: str | os.P
     ffi.set_source(_MODULE, define + '#include "mlcore_capi.c"\n', include_dirs=[str(src)], libraries=[pylib, "m", "dl"],
                    library_dirs=[libdir], extra_compile_args=["-O2", "-fvisibility=default"],
                    extra_link_args=[f"-Wl,-rpath,{libdir}", "-pthread"])
-    ffi.embedding_init_code(_INIT_CODE.replace("__SITEDIRS__", repr(list(sitedirs))))
+    prefix = sys.prefix if prefix is None else prefix
+    ffi.embedding_init_code(_INIT_CODE.replace("__SITEDIRS__", repr(list(sitedirs))).replace("__PREFIX__", repr(prefix)))
     built = Path(ffi.compile(tmpdir=str(tmp), target="libmlcore.*", verbose=verbose))
     lib = out / LIBRARY_NAME
     shutil.copyfile(built, lib)
