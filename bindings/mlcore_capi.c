@@ -25,42 +25,9 @@
 
 #define MLC_PY_OK 0x4D4C4F4B /* "MLOK": any other value (0 included) is a failure */
 #define MLC_MAX_SLOTS 1024
-#define MLC_TABLE_WORDS 64
-#define MLC_MAX_WS 8
 #define MLC_ERR_LEN 1024
 
-/* Row ABI kinds: how the fast path calls a model family's compiled row function. */
-#define MLC_ROW_NONE 0
-#define MLC_ROW_LINEAR 1 /* double f(const double *packed, int64 p, int64 k, const double *x,
-                            int64 op, double *out, double *scratch); NaN = non-finite score */
-#define MLC_ROW_TABLE 2  /* int64 f(const double *x, int64 *table, double *out); the table holds
-                            model addresses and per-thread workspace addresses */
-
-/* Post-processing of the raw kernel output (for kernels that return raw scores). */
-#define MLC_POST_NONE 0
-#define MLC_POST_SIGMOID2 1 /* 1 raw score -> [1 - s, s] */
-#define MLC_POST_SOFTMAX 2  /* k raw scores -> softmax */
-#define MLC_POST_SIGMOID 3  /* k raw scores -> sigmoid each */
-
-/* Filled by Python at load (mlcore.capi._Runtime.load); the layout is mirrored in the cffi cdef. */
-typedef struct {
-  int64_t n_inputs;
-  int64_t width;       /* doubles written per row */
-  int64_t row_kind;    /* MLC_ROW_* */
-  int64_t fn;          /* address of the compiled row function */
-  int64_t lin[4];      /* LINEAR: packed address, p, k, op */
-  int64_t scratch;     /* LINEAR: doubles of scratch per thread */
-  int64_t table_words; /* TABLE: words in the table template */
-  int64_t table[MLC_TABLE_WORDS];
-  int64_t n_ws;        /* TABLE: per-thread workspaces patched into the table */
-  int64_t ws_word[MLC_MAX_WS];
-  int64_t ws_bytes[MLC_MAX_WS];
-  int64_t check;       /* bit 0: reject NaN inputs, bit 1: reject infinite inputs */
-  int64_t post;        /* MLC_POST_* */
-  int64_t raw_width;   /* doubles the kernel writes before post-processing */
-  char method[32];
-  char no_fast_reason[256];
-} mlc_desc;
+#include "mlcore_internal.h"
 
 /* Python callbacks (extern "Python" in the cdef; defined in the embedded init code). */
 static int _mlcore_py_load(const char *path, int64_t slot, mlc_desc *desc, char *err, int64_t errlen);
@@ -571,4 +538,10 @@ int mlcore_predict_row_fast(mlcore_model model, const double *row, double *out) 
     }
   }
   return MLCORE_OK;
+}
+
+const mlc_desc *mlcore__row_desc(mlcore_model model) {
+  if (check_state()) return NULL;
+  int64_t s = slot_of(model);
+  return s < 0 ? NULL : &g_slots[s].desc;
 }

@@ -279,6 +279,7 @@ class _Loaded:
         self.method = method
         self.width = width
         self.abi = abi
+        self.direct = False  # the model reads a row-major matrix in input-column order
 
 
 def _output_method(bundle) -> str:
@@ -336,6 +337,7 @@ class _Runtime:
         method = _output_method(bundle)
         entry = _Loaded(bundle, method, 0, None)
         entry.width = self._probe_width(entry)
+        entry.direct = bundle.plan is None and self._check_columns(bundle) is None
         abi = row_abi(bundle.model, method, entry.width) if bundle.plan is None else \
             "the bundle has a feature plan, which runs in Python"
         if isinstance(abi, RowABI):
@@ -397,15 +399,32 @@ class _Runtime:
 
     # -- predict -------------------------------------------------------------------------------
 
-    def _run(self, entry: _Loaded, table):
-        b = entry.bundle
+    def _call(self, entry: _Loaded, X):
+        """The output method on model input ``X`` (features already resolved)."""
+        m = entry.bundle.model
         if entry.method == "predict_proba":
-            res = b.predict_proba(table)
+            res = m.predict_proba(X)
         elif entry.method == "predict":
-            res = b.predict(table)
+            res = m.predict(X)
         else:
-            res = self.np.asarray(b.model.decision_function(b._features(table)))
+            res = m.decision_function(X)
         return self.np.asarray(res, dtype=self.np.float64)
+
+    def _run(self, entry: _Loaded, table):
+        """A table (or record batch) with the input columns by name (extra columns ignored)."""
+        b = entry.bundle
+        if b.plan is not None:
+            return self._call(entry, b._features(table))
+        # Bundle._features without its per-column scan of table.column_names (quadratic in width).
+        have = set(table.schema.names)
+        missing = [c for c in b.input_columns if c not in have]
+        if missing:
+            from .errors import SchemaError
+
+            raise SchemaError(f"missing input columns {missing}; the bundle expects {b.input_columns}")
+        if table.schema.names != b.input_columns:
+            table = table.select(b.input_columns)
+        return self._call(entry, table)
 
     def _probe_width(self, entry: _Loaded) -> int:
         pa = self.pa
@@ -425,6 +444,17 @@ class _Runtime:
         np, pa = self.np, self.pa
         entry = self.slots[int(slot)]
         X = np.frombuffer(self.ffi.buffer(rows, n_rows * n_cols * 8), dtype=np.float64).reshape(n_rows, n_cols)
+        if entry.direct:
+            # The model reads the caller's row-major matrix in place (its input order is checked at load).
+            from .errors import SchemaError
+
+            try:
+                res = self._call(entry, X)
+            except SchemaError:
+                res = None  # the table path below raises the same error, naming the column
+            if res is not None:
+                self._write(entry, res, n_rows, out)
+                return
         # One contiguous column per input (the C matrix is row-major; Arrow columns are not).
         F = np.asfortranarray(X)
         table = pa.table({c: F[:, j] for j, c in enumerate(entry.bundle.input_columns)})

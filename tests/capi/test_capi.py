@@ -97,14 +97,18 @@ def bundles(tmp_path_factory):
     return out, rows, rows_file
 
 
-def _python_batch(bundle: Bundle, rows: np.ndarray) -> np.ndarray:
+def _python_batch(bundle: Bundle, rows: np.ndarray, *, matrix: bool = False) -> np.ndarray:
+    """Python's batch prediction on an Arrow table of the rows (or, matrix=True, the model's own
+    method on the same row-major matrix, which is what mlcore_predict hands it)."""
     table = pa.table({c: np.ascontiguousarray(rows[:, j]) for j, c in enumerate(bundle.input_columns)})
+    m = bundle.model
+    X = np.ascontiguousarray(rows) if matrix else table
     if bundle.has_proba:
-        res = bundle.predict_proba(table)
-    elif getattr(bundle.model, "classes_", None) is None:
-        res = bundle.predict(table)
+        res = m.predict_proba(X) if matrix else bundle.predict_proba(table)
+    elif getattr(m, "classes_", None) is None:
+        res = m.predict(X) if matrix else bundle.predict(table)
     else:
-        res = bundle.model.decision_function(table)
+        res = m.decision_function(X)
     res = np.asarray(res, dtype=np.float64)
     return res.reshape(len(rows), -1)
 
@@ -142,8 +146,10 @@ def test_c_example_equals_python(programs, bundles, kind, method):
     fast = _parse(res.stdout, "fast")
     expected = _python_batch(b, rows)
     assert batch.shape == expected.shape == fast.shape
-    # The batch path runs the same Python code: the very same numbers.
-    np.testing.assert_array_equal(batch, expected)
+    # mlcore_predict hands the C matrix to the model in place: the very numbers Python gets for it,
+    np.testing.assert_array_equal(batch, _python_batch(b, rows, matrix=True))
+    # and those of the Arrow-table path up to the summation order (row-major vs column kernels).
+    np.testing.assert_allclose(batch, expected, rtol=1e-12, atol=1e-14)
     # The fast path runs the single-row kernel (another summation order than the batch kernel).
     np.testing.assert_allclose(fast, _python_rows(b, rows), rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(fast, expected, rtol=1e-12, atol=1e-14)
@@ -276,7 +282,7 @@ def test_dlopen_rtld_local(lib_dir, bundles, tmp_path):
     assert res.returncode == 0, res.stderr
     assert res.stdout.startswith("width=2 ")
     out0 = float(res.stdout.split("out0=")[1])
-    assert out0 == _python_batch(b, rows[:1])[0, 0]
+    np.testing.assert_allclose(out0, _python_batch(b, rows[:1])[0, 0], rtol=1e-12)
 
 
 # ---- the row ABI in Python --------------------------------------------------------------------
