@@ -427,7 +427,9 @@ typedef struct {
 
 static pthread_key_t g_tls_key;
 static pthread_once_t g_tls_once = PTHREAD_ONCE_INIT;
-static __thread mlc_tls_entry *t_tab;
+/* initial-exec: a plain %fs-relative load on the fast path, not a __tls_get_addr call (8 bytes of
+ * static TLS; the dlopen(RTLD_LOCAL) test covers hosts that load the library late). */
+static __thread __attribute__((tls_model("initial-exec"))) mlc_tls_entry *t_tab;
 
 static void tls_destroy(void *p) {
   mlc_tls_entry *tab = (mlc_tls_entry *)p;
@@ -489,6 +491,47 @@ static int bad_value(int64_t s, const double *row, const char *what) {
   return fail(MLCORE_E_INPUT, "mlcore_predict_row_fast: a score is not finite (overflow); %s", what);
 }
 
+static void post_process(const mlc_desc *d, const double *raw, double *out) {
+  const int64_t k = d->raw_width;
+  const double a = d->post_param;
+  switch (d->post) {
+    case MLC_POST_SIGMOID2: {
+      double t = 1.0 / (1.0 + exp(-a * raw[0]));
+      out[0] = 1.0 - t;
+      out[1] = t;
+      break;
+    }
+    case MLC_POST_DIVIDE2: {
+      double t = raw[0] / a;
+      out[0] = 1.0 - t;
+      out[1] = t;
+      break;
+    }
+    case MLC_POST_SIGMOID:
+      for (int64_t j = 0; j < k; j++) out[j] = 1.0 / (1.0 + exp(-a * raw[j]));
+      break;
+    case MLC_POST_EXP:
+      for (int64_t j = 0; j < k; j++) out[j] = exp(raw[j]);
+      break;
+    case MLC_POST_DIVIDE:
+      for (int64_t j = 0; j < k; j++) out[j] = raw[j] / a;
+      break;
+    case MLC_POST_OVA: {
+      double z = 0.0;
+      for (int64_t j = 0; j < k; j++) z += (out[j] = 1.0 / (1.0 + exp(-a * raw[j])));
+      for (int64_t j = 0; j < k; j++) out[j] /= z;
+      break;
+    }
+    case MLC_POST_SOFTMAX: {
+      double m = raw[0], z = 0.0;
+      for (int64_t j = 1; j < k; j++) m = raw[j] > m ? raw[j] : m;
+      for (int64_t j = 0; j < k; j++) z += (out[j] = exp(raw[j] - m));
+      for (int64_t j = 0; j < k; j++) out[j] /= z;
+      break;
+    }
+  }
+}
+
 int mlcore_predict_row_fast(mlcore_model model, const double *row, double *out) {
   if (__builtin_expect(__atomic_load_n(&g_state, __ATOMIC_ACQUIRE) != 1, 0)) return check_state();
   int64_t s = slot_of(model);
@@ -517,26 +560,7 @@ int mlcore_predict_row_fast(mlcore_model model, const double *row, double *out) 
   } else {
     ((mlc_table_fn)(intptr_t)d->fn)(row, e->table, dst);
   }
-  switch (d->post) {
-    case MLC_POST_NONE:
-      break;
-    case MLC_POST_SIGMOID2: {
-      double p = 1.0 / (1.0 + exp(-dst[0]));
-      out[0] = 1.0 - p;
-      out[1] = p;
-      break;
-    }
-    case MLC_POST_SIGMOID:
-      for (int64_t k = 0; k < d->raw_width; k++) out[k] = 1.0 / (1.0 + exp(-dst[k]));
-      break;
-    case MLC_POST_SOFTMAX: {
-      double m = dst[0], z = 0.0;
-      for (int64_t k = 1; k < d->raw_width; k++) m = dst[k] > m ? dst[k] : m;
-      for (int64_t k = 0; k < d->raw_width; k++) z += (out[k] = exp(dst[k] - m));
-      for (int64_t k = 0; k < d->raw_width; k++) out[k] /= z;
-      break;
-    }
-  }
+  if (d->post != MLC_POST_NONE) post_process(d, dst, out);
   return MLCORE_OK;
 }
 

@@ -20,11 +20,16 @@
 #define MLC_ROW_TABLE 2  /* int64 f(const double *x, int64 *table, double *out); the table holds
                             model addresses and per-thread workspace addresses */
 
-/* Post-processing of the raw kernel output (for kernels that return raw scores). */
+/* Post-processing of the raw kernel output (for kernels that return raw scores), as the model
+ * family's Python code does it (post_param: the sigmoid scale, or the divisor). */
 #define MLC_POST_NONE 0
-#define MLC_POST_SIGMOID2 1 /* 1 raw score -> [1 - s, s] */
+#define MLC_POST_SIGMOID2 1 /* 1 raw score -> t = sigmoid(param * x); [1 - t, t] */
 #define MLC_POST_SOFTMAX 2  /* k raw scores -> softmax */
-#define MLC_POST_SIGMOID 3  /* k raw scores -> sigmoid each */
+#define MLC_POST_SIGMOID 3  /* k raw scores -> sigmoid(param * x) each */
+#define MLC_POST_EXP 4      /* exp(x) each */
+#define MLC_POST_DIVIDE 5   /* x / param each (averaging ensembles) */
+#define MLC_POST_DIVIDE2 6  /* 1 raw score -> t = x / param; [1 - t, t] */
+#define MLC_POST_OVA 7      /* sigmoid(param * x) each, then divided by their sum */
 
 typedef struct {
   int64_t n_inputs;
@@ -41,6 +46,7 @@ typedef struct {
   int64_t check;       /* bit 0: reject NaN inputs, bit 1: reject infinite inputs */
   int64_t post;        /* MLC_POST_* */
   int64_t raw_width;   /* doubles the kernel writes before post-processing */
+  double post_param;
   char method[32];
   char no_fast_reason[256];
 } mlc_desc;

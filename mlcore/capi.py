@@ -56,7 +56,7 @@ E_INPUT = 7
 E_PREDICT = 8
 
 ROW_NONE, ROW_LINEAR, ROW_TABLE = 0, 1, 2
-POST_NONE, POST_SIGMOID2, POST_SOFTMAX, POST_SIGMOID = 0, 1, 2, 3
+POST_NONE, POST_SIGMOID2, POST_SOFTMAX, POST_SIGMOID, POST_EXP, POST_DIVIDE, POST_DIVIDE2, POST_OVA = range(8)
 _TABLE_WORDS = 64
 _MAX_WS = 8
 
@@ -78,6 +78,7 @@ typedef struct {
   int64_t check;
   int64_t post;
   int64_t raw_width;
+  double post_param;
   char method[32];
   char no_fast_reason[256];
 } mlc_desc;
@@ -214,6 +215,7 @@ class RowABI:
     workspaces: list = field(default_factory=list)
     check: int = 0
     post: int = POST_NONE
+    post_param: float = 0.0
     keep: list = field(default_factory=list)
 
 
@@ -246,26 +248,56 @@ def row_abi(model, method: str, width: int) -> RowABI | str:
 
 
 def _tree_row_abi(model, method: str, width: int) -> RowABI | str:
-    """Tree ensembles (``mlcore.train.trees``): the 19-word table of ``kernels/tree_row.py``."""
+    """Tree ensembles (``mlcore.train.trees``): the 19-word table of ``kernels/tree_row.py``.
+
+    Words 16, 17 and 18 are per-call workspaces (node per tree, remapped values, pending trees):
+    C gives each thread its own. The raw sums become outputs as ``TreeEnsemble`` does it
+    (``_transform`` and ``_proba``), in C (``post``).
+    """
     try:
         from ._kernels import tree_row
     except ImportError:
         return "this mlcore has no compiled tree row function"
-    st = model._row_state()  # builds the table and the row model the way the trees module does
+    st = model._row_state()  # the table and row model, built the way the trees module builds them
     table = [int(v) for v in st.table]
     if len(table) != tree_row.TABLE_SIZE or len(table) > _TABLE_WORDS:
         return f"unexpected tree row table of {len(table)} words"
+    ws = [(16, st.nodes), (17, st.vbuf), (18, st.pending)]
+    if any(table[w] != a.ctypes.data for w, a in ws):
+        return "unexpected tree row table layout (workspace words moved)"
     raw_width = int(st.out.size)
-    if method == "decision_function" or (method == "predict" and model.task in ("regression",)):
-        post = POST_NONE
+    post, task = model.post, model.task
+    params = getattr(model, "post_params", {}) or {}
+    scale = float(params.get("scale", 1.0))
+    if task == "anomaly":
+        return "IsolationForest scores are computed in Python"
+    if method == "decision_function":
+        how = (POST_NONE, 0.0) if post != "average" else None
+    elif method == "predict" and task == "regression":
+        how = {"identity": (POST_NONE, 0.0), "exp": (POST_EXP, 0.0)}.get(post)
+        if post == "average":
+            how = (POST_DIVIDE, float(params["divisor"]))
+    elif method == "predict_proba" and task in ("binary", "multiclass"):
+        expand = task == "binary" and raw_width == 1
+        how = {"sigmoid": (POST_SIGMOID2 if expand else POST_SIGMOID, scale),
+               "softmax": (None if expand else POST_SOFTMAX, 0.0),
+               "ova_sigmoid": (None if expand else POST_OVA, scale),
+               "identity": (None if expand else POST_NONE, 0.0)}.get(post)
+        if post == "average":
+            how = (POST_DIVIDE2 if expand else POST_DIVIDE, float(params["divisor"]))
+        if how is not None and how[0] is None:
+            how = None
     else:
-        return f"the C fast path gives raw tree scores only, not {method} for task {model.task!r}"
-    if getattr(model, "post", None) not in (None, "identity", "none", "raw") or raw_width != width:
-        return f"the tree model's output transform {getattr(model, 'post', None)!r} is applied in Python"
+        how = None
+    if how is None:
+        return f"no C output transform for {method} of a {task} tree model with post {post!r}"
+    out_width = 2 if how[0] in (POST_SIGMOID2, POST_DIVIDE2) else raw_width
+    if out_width != width:
+        return f"the tree row function gives {out_width} values, the batch path {width}"
     check = (0 if model.allow_nan else 1) | (0 if model.allow_inf else 2)
-    ws = [(16, max(model.n_trees, 1) * 4), (17, max(model._vsrc.size, 1) * 8), (18, max(model.n_trees, 1) * 4)]
     return RowABI(kind=ROW_TABLE, fn=int(tree_row.predict_row_cfunc.address), width=width, raw_width=raw_width,
-                  table=table, workspaces=ws, check=check, post=post, keep=[st])
+                  table=table, workspaces=[(w, int(a.nbytes)) for w, a in ws], check=check, post=how[0],
+                  post_param=how[1], keep=[st])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,12 +314,18 @@ class _Loaded:
         self.direct = False  # the model reads a row-major matrix in input-column order
 
 
-def _output_method(bundle) -> str:
-    if bundle.has_proba:
-        return "predict_proba"
-    if getattr(bundle.model, "classes_", None) is None:
-        return "predict"
-    return "decision_function"
+def _output_methods(bundle) -> list[str]:
+    """The output methods to try, best first: probabilities, else values, else scores."""
+    model = bundle.model
+    task = getattr(model, "task", None)
+    is_classifier = getattr(model, "classes_", None) is not None or task in ("binary", "multiclass")
+    methods = []
+    if bundle.has_proba and task not in ("regression", "anomaly"):
+        methods.append("predict_proba")
+    if not is_classifier and task != "anomaly":
+        methods.append("predict")
+    methods.append("decision_function")
+    return methods
 
 
 def _status_of(exc: BaseException, default: int) -> int:
@@ -334,9 +372,18 @@ class _Runtime:
     def load(self, path, slot, desc) -> None:
         p = self.ffi.string(path).decode("utf-8", "surrogateescape")
         bundle = self.Bundle.load(p)
-        method = _output_method(bundle)
-        entry = _Loaded(bundle, method, 0, None)
-        entry.width = self._probe_width(entry)
+        entry = _Loaded(bundle, "", 0, None)
+        errors = []
+        for method in _output_methods(bundle):
+            entry.method = method
+            try:
+                entry.width = self._probe_width(entry)
+                break
+            except AttributeError as exc:  # the model has no such output (e.g. a regressor's proba)
+                errors.append(f"{method}: {exc}")
+        else:
+            raise ValueError(f"the bundle's model has no usable output: {'; '.join(errors)}")
+        method = entry.method
         entry.direct = bundle.plan is None and self._check_columns(bundle) is None
         abi = row_abi(bundle.model, method, entry.width) if bundle.plan is None else \
             "the bundle has a feature plan, which runs in Python"
@@ -371,6 +418,7 @@ class _Runtime:
         desc.raw_width = abi.raw_width
         desc.check = abi.check
         desc.post = abi.post
+        desc.post_param = float(abi.post_param)
         for i, v in enumerate(abi.linear):
             desc.lin[i] = int(v)
         desc.scratch = abi.scratch

@@ -97,31 +97,36 @@ def bundles(tmp_path_factory):
     return out, rows, rows_file
 
 
+def _method_of(bundle: Bundle) -> str:
+    m = bundle.model
+    if bundle.has_proba and getattr(m, "task", None) != "regression":
+        return "predict_proba"
+    if getattr(m, "classes_", None) is None and getattr(m, "task", None) in (None, "regression"):
+        return "predict"
+    return "decision_function"
+
+
 def _python_batch(bundle: Bundle, rows: np.ndarray, *, matrix: bool = False) -> np.ndarray:
     """Python's batch prediction on an Arrow table of the rows (or, matrix=True, the model's own
     method on the same row-major matrix, which is what mlcore_predict hands it)."""
     table = pa.table({c: np.ascontiguousarray(rows[:, j]) for j, c in enumerate(bundle.input_columns)})
-    m = bundle.model
-    X = np.ascontiguousarray(rows) if matrix else table
-    if bundle.has_proba:
-        res = m.predict_proba(X) if matrix else bundle.predict_proba(table)
-    elif getattr(m, "classes_", None) is None:
-        res = m.predict(X) if matrix else bundle.predict(table)
+    method = _method_of(bundle)
+    if matrix:
+        res = getattr(bundle.model, method)(np.ascontiguousarray(rows))
+    elif method == "decision_function":
+        res = bundle.model.decision_function(table)
     else:
-        res = m.decision_function(X)
-    res = np.asarray(res, dtype=np.float64)
-    return res.reshape(len(rows), -1)
+        res = getattr(bundle, method)(table)
+    return np.asarray(res, dtype=np.float64).reshape(len(rows), -1)
 
 
 def _python_rows(bundle: Bundle, rows: np.ndarray) -> np.ndarray:
+    """The linear models' single-row methods (the kernel the fast path calls), row by row."""
     m = bundle.model
-    if bundle.has_proba:
-        f = m.predict_proba_row
-    elif getattr(m, "classes_", None) is None:
-        f = m.predict_row
-    else:
-        f = m.decision_function_row
-    return np.array([np.atleast_1d(np.asarray(f(np.ascontiguousarray(r)), dtype=np.float64)) for r in rows])
+    f = {"predict_proba": "predict_proba_row", "predict": "predict_row",
+         "decision_function": "decision_function_row"}[_method_of(bundle)]
+    return np.array([np.atleast_1d(np.asarray(getattr(m, f)(np.ascontiguousarray(r)), dtype=np.float64))
+                     for r in rows])
 
 
 def _parse(stdout: str, tag: str) -> np.ndarray:
@@ -140,7 +145,7 @@ def test_c_example_equals_python(programs, bundles, kind, method):
     b = bs[kind]
     res = _run([programs["predict"], b.path, rows_file, len(rows)])
     assert res.returncode == 0, res.stderr
-    assert f"output: {method} x" in res.stderr
+    assert f"output: {method} x" in res.stderr and _method_of(b) == method
     assert "inputs: dep_delay distance hour air time" in res.stderr
     batch = _parse(res.stdout, "batch")
     fast = _parse(res.stdout, "fast")
