@@ -178,6 +178,7 @@ def test_fast_path_8_threads_x_100k_calls(programs, bundles):
     res = _run([programs["threads"], b.path, rows_file, len(rows), 8, 100_000])
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr
     assert "threads=8 calls=800000 mismatches=0 errors=0" in res.stdout
+    assert "python_path_calls=160 python_path_mismatches=0" in res.stdout
     np.testing.assert_allclose(_parse(res.stdout, "expected"), _python_rows(b, rows), rtol=1e-13, atol=1e-15)
 
 
@@ -313,3 +314,10 @@ def test_row_abi_descriptors():
 def test_build_refuses_missing_sources(tmp_path):
     with pytest.raises(FileNotFoundError, match="mlcore.h"):
         capi.build(tmp_path / "out", bindings_dir=tmp_path)
+
+
+def test_docstring_examples():
+    import doctest
+
+    result = doctest.testmod(capi, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
+    assert result.attempted > 0 and result.failed == 0

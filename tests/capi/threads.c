@@ -1,7 +1,9 @@
 /* Many threads on the fast path at once: every result must equal the single-thread one.
  *   threads BUNDLE ROWS_FILE N_ROWS N_THREADS CALLS_PER_THREAD
  * Prints "expected <i> <v...>" per row (single thread, before the threads start), then
- * "threads=<t> calls=<n> mismatches=<m> errors=<e>". */
+ * "threads=<t> calls=<n> mismatches=<m> errors=<e>" and the count of concurrent mlcore_predict
+ * (Python path) calls made every 5000th call, checked to 1e-12. */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +17,7 @@ static int64_t g_n_rows, g_n_in, g_width, g_calls;
 
 typedef struct {
   int id;
-  long long mismatches, errors;
+  long long mismatches, errors, batch_calls, batch_mismatches;
 } job;
 
 static void *worker(void *arg) {
@@ -28,6 +30,18 @@ static void *worker(void *arg) {
       continue;
     }
     if (memcmp(out, g_expected + i * g_width, sizeof(double) * (size_t)g_width) != 0) j->mismatches++;
+    if (c % 5000 == 0) {
+      /* Now and then the Python path too, concurrently with the other threads' fast calls. */
+      j->batch_calls++;
+      if (mlcore_predict(g_model, g_rows + i * g_n_in, 1, g_n_in, out, g_width) != MLCORE_OK) {
+        j->errors++;
+        continue;
+      }
+      for (int64_t k = 0; k < g_width; k++) {
+        double e = g_expected[i * g_width + k];
+        if (fabs(out[k] - e) > 1e-12 * (1.0 + fabs(e))) j->batch_mismatches++;
+      }
+    }
   }
   return NULL;
 }
@@ -58,18 +72,21 @@ int main(int argc, char **argv) {
   job jobs[256];
   if (n_threads > 256) n_threads = 256;
   for (int t = 0; t < n_threads; t++) {
-    jobs[t] = (job){t, 0, 0};
+    jobs[t] = (job){t, 0, 0, 0, 0};
     pthread_create(&tid[t], NULL, worker, &jobs[t]);
   }
-  long long mism = 0, errs = 0;
+  long long mism = 0, errs = 0, bcalls = 0, bmism = 0;
   for (int t = 0; t < n_threads; t++) {
     pthread_join(tid[t], NULL);
     mism += jobs[t].mismatches;
     errs += jobs[t].errors;
+    bcalls += jobs[t].batch_calls;
+    bmism += jobs[t].batch_mismatches;
   }
   printf("threads=%d calls=%lld mismatches=%lld errors=%lld\n", n_threads, (long long)n_threads * g_calls, mism,
          errs);
+  printf("python_path_calls=%lld python_path_mismatches=%lld\n", bcalls, bmism);
   mlcore_free(g_model);
   mlcore_shutdown();
-  return mism || errs;
+  return mism || errs || bmism;
 }
