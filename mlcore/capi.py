@@ -584,6 +584,12 @@ def build(out_dir: str | os.PathLike = "build/capi", *, bindings_dir: str | os.P
     if sitedirs is None:
         paths = sysconfig.get_paths()
         sitedirs = list(dict.fromkeys([paths["purelib"], paths["platlib"]]))
+    import _cffi_backend
+
+    # cffi's start imports _cffi_backend before any init code runs: it must be the building
+    # interpreter's (its version must equal the cffi package's), so its folder goes on the
+    # start-up PYTHONPATH too (as a plain path: its .pth files are not processed).
+    start_path = list(dict.fromkeys([*sitedirs, os.path.dirname(os.path.abspath(_cffi_backend.__file__))]))
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / "build-tmp"
@@ -591,7 +597,7 @@ def build(out_dir: str | os.PathLike = "build/capi", *, bindings_dir: str | os.P
     ffi.embedding_api(_EMBEDDING_API)
     ffi.cdef(_CDEF)
     # The site directories, as a C string literal (JSON escaping is valid C for paths).
-    define = f"#define MLC_SITEDIRS {json.dumps(os.pathsep.join(sitedirs))}\n"
+    define = f"#define MLC_SITEDIRS {json.dumps(os.pathsep.join(start_path))}\n"
     ffi.set_source(_MODULE, define + '#include "mlcore_capi.c"\n', include_dirs=[str(src)], libraries=[pylib, "m", "dl"],
                    library_dirs=[libdir], extra_compile_args=["-O2", "-fvisibility=default"],
                    extra_link_args=[f"-Wl,-rpath,{libdir}", "-pthread"])

@@ -321,3 +321,72 @@ def test_docstring_examples():
 
     result = doctest.testmod(capi, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ---- tree ensembles (where the compiled tree models are part of this checkout) -----------------
+
+
+@pytest.fixture(scope="session")
+def tree_bundles(tmp_path_factory):
+    trees = pytest.importorskip("mlcore.train.trees")
+    pytest.importorskip("mlcore._kernels.tree_row")
+    lgb = pytest.importorskip("lightgbm")
+    if not hasattr(trees, "load_tree_model"):
+        pytest.skip("tree bundles do not load yet: mlcore.train.compile.load_model looks up "
+                    "mlcore.train.trees.load_tree_model, which this checkout lacks")
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+    tmp = tmp_path_factory.mktemp("capi-trees")
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(2000, 6))
+    cols = [f"f{j}" for j in range(6)]
+    yr = 2 * X[:, 0] + np.sin(X[:, 1])
+    yb = (X[:, 0] + X[:, 2] > 0).astype(int)
+    ym = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.3)
+    kw = {"verbose": -1, "n_jobs": 1}
+    out = {
+        "lgb_regression": _save(tmp, "lgb_reg", lgb.LGBMRegressor(n_estimators=40, **kw), X, yr, cols),
+        "lgb_binary": _save(tmp, "lgb_bin", lgb.LGBMClassifier(n_estimators=40, **kw), X, yb, cols),
+        "lgb_multiclass": _save(tmp, "lgb_multi", lgb.LGBMClassifier(n_estimators=20, **kw), X, ym, cols),
+        "rf_classifier": _save(tmp, "rf_cls", RandomForestClassifier(n_estimators=10, max_depth=6, random_state=0),
+                               X, ym, cols),
+        "rf_regressor": _save(tmp, "rf_reg", RandomForestRegressor(n_estimators=10, max_depth=6, random_state=0),
+                              X, yr, cols),
+    }
+    rows = rng.normal(size=(50, 6)) * 2
+    rows_nan = rows.copy()
+    rows_nan[::7, 2] = np.nan  # LightGBM takes missing values (its default direction)
+    files = {}
+    for name, r in (("plain", rows), ("nan", rows_nan)):
+        files[name] = tmp / f"{name}.bin"
+        np.ascontiguousarray(r).tofile(files[name])
+    return out, {"plain": rows, "nan": rows_nan}, files
+
+
+@pytest.mark.parametrize("kind", ["lgb_regression", "lgb_binary", "lgb_multiclass", "rf_classifier", "rf_regressor"])
+def test_c_example_tree_models(programs, tree_bundles, kind):
+    bs, rows, files = tree_bundles
+    b = bs[kind]
+    which = "nan" if kind.startswith("lgb") and b.model.allow_nan else "plain"
+    r = rows[which]
+    res = _run([programs["predict"], b.path, files[which], len(r)])
+    assert res.returncode == 0, res.stderr
+    assert "fast path: yes" in res.stderr
+    batch, fast = _parse(res.stdout, "batch"), _parse(res.stdout, "fast")
+    np.testing.assert_array_equal(batch, _python_batch(b, r, matrix=True))
+    expected = _python_batch(b, r)
+    np.testing.assert_allclose(batch, expected, rtol=1e-12, atol=1e-15)
+    # The fast path applies the output transform in C (libm exp, not NumPy's): equal to rounding.
+    np.testing.assert_allclose(fast, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_tree_fast_path_8_threads_x_100k_calls(programs, tree_bundles):
+    """Trees keep per-call workspaces in their table: each C thread must get its own."""
+    bs, rows, files = tree_bundles
+    b = bs["lgb_multiclass"]
+    res = _run([programs["threads"], b.path, files["plain"], len(rows["plain"]), 8, 100_000])
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr
+    assert "threads=8 calls=800000 mismatches=0 errors=0" in res.stdout
+    assert "python_path_calls=160 python_path_mismatches=0" in res.stdout
+    np.testing.assert_allclose(_parse(res.stdout, "expected"), _python_batch(b, rows["plain"]), rtol=1e-12,
+                               atol=1e-15)
