@@ -405,9 +405,12 @@ int mlcore_predict_arrow(mlcore_model model, struct ArrowArray *array, struct Ar
   }
   char err[MLC_ERR_LEN] = "";
   int64_t n_rows = 0;
-  /* From here Python owns the structs (pyarrow's import moves them; on failure it releases). */
-  return from_py(_mlcore_py_predict_arrow(s, array, schema, out, out_len, &n_rows, err, sizeof err), err,
-                 "mlcore_predict_arrow");
+  /* pyarrow's import moves the structs (their release becomes NULL); if Python failed before the
+   * import, they are still ours to release, as the header promises. */
+  r = from_py(_mlcore_py_predict_arrow(s, array, schema, out, out_len, &n_rows, err, sizeof err), err,
+              "mlcore_predict_arrow");
+  release_arrow(array, schema);
+  return r;
 }
 
 /* ---- the fast path ----------------------------------------------------------------------- */
