@@ -61,7 +61,7 @@ def _run(args, env=None) -> subprocess.CompletedProcess:
 def programs(lib_dir, tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("capi-bin")
     srcs = {"predict": EXAMPLES / "predict.c", "predict_arrow": EXAMPLES / "predict_arrow.cpp",
-            "threads": HERE / "threads.c", "misuse": HERE / "misuse.c", "init_fail": HERE / "init_fail.c"}
+            "threads": HERE / "threads.c", "misuse": HERE / "misuse.c", "statuses": HERE / "statuses.c"}
     return {k: _compile(lib_dir, s, d / k) for k, s in srcs.items()}
 
 
@@ -268,13 +268,42 @@ def test_failed_start_is_an_error_every_time(programs, tmp_path):
     fake = tmp_path / "site" / "mlcore"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("raise ImportError('broken on purpose')\n")
-    res = _run([programs["init_fail"], tmp_path / "nothing"], env={"MLCORE_CAPI_SITEDIRS": str(fake.parent)})
+    res = _run([programs["statuses"], tmp_path / "nothing"], env={"MLCORE_CAPI_SITEDIRS": str(fake.parent)})
     assert res.returncode == 0, res.stderr
     lines = dict(ln.split(" ", 1) for ln in res.stdout.splitlines())
     assert lines["init"].startswith("2 ") and "broken on purpose" in lines["init"]
     for call in ("load", "fast", "init_again"):
         assert lines[call].startswith("2 "), lines  # never 0: a failed start is not success
         assert "mlcore_init failed earlier" in lines[call]
+
+
+def test_bundles_without_fast_path(programs, tmp_path):
+    """An MLP (no compiled row function) and a linear bundle whose inputs are not in the model's
+    feature order: the fast path says so (status 9, the reason), the Python path still works."""
+    import pandas as pd
+    from sklearn.linear_model import Ridge
+    from sklearn.neural_network import MLPRegressor
+
+    X, rows = _data(n_rows=5, p=3)
+    y = X @ [1.0, -2.0, 0.5]
+    _save(tmp_path, "mlp", MLPRegressor(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=2000, random_state=0), X, y,
+          ["a", "b", "c"])
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    b = Bundle(compile_model(Ridge().fit(frame, y)), input_columns=["c", "a", "b"])
+    b.save(tmp_path / "reordered")
+    expected_reason = {"mlp": "has no compiled row function", "reordered": "not in the model's feature order"}
+    for name, reason in expected_reason.items():
+        res = _run([programs["statuses"], tmp_path / name, 3])
+        lines = dict(ln.split(" ", 1) for ln in res.stdout.splitlines())
+        assert lines["load"].startswith("0 "), lines
+        assert lines["fast"].startswith("9 ") and reason in lines["fast"], lines
+    rows_file = tmp_path / "rows.bin"
+    np.ascontiguousarray(rows).tofile(rows_file)
+    res = _run([programs["predict"], tmp_path / "reordered", rows_file, len(rows)])
+    assert res.returncode == 0 and "fast path: no" in res.stderr, res.stderr
+    # The C matrix is in the bundle's order (c, a, b); mlcore maps it to the model's by name.
+    table = pa.table({c: rows[:, j] for j, c in enumerate(["c", "a", "b"])})
+    np.testing.assert_array_equal(_parse(res.stdout, "batch")[:, 0], b.predict(table))
 
 
 def test_dlopen_rtld_local(lib_dir, bundles, tmp_path):

@@ -1,12 +1,15 @@
-/* A start that fails (mlcore cannot be imported) must look like a failure, every time.
- * Prints "<call> <status> <message>" lines. */
+/* init, load BUNDLE, one fast call on a row of N_INPUTS zeros, init again: prints
+ * "<call> <status> <message>" per call (for a start that fails, and for bundles without a fast
+ * path).   statuses BUNDLE [N_INPUTS] */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "mlcore.h"
 
 int main(int argc, char **argv) {
   mlcore_model m = 0;
-  double row[1] = {0.0}, out[4];
+  int n = argc > 2 ? atoi(argv[2]) : 1;
+  double *row = calloc((size_t)(n > 0 ? n : 1), sizeof(double)), out[64];
   int st = mlcore_init();
   printf("init %d %s\n", st, mlcore_last_error());
   st = mlcore_load(argc > 1 ? argv[1] : "x", &m);
