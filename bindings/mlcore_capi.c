@@ -99,9 +99,10 @@ static int64_t slot_of(mlcore_model h) {
   uint64_t idx = h & 0xffffffffu;
   uint32_t gen = (uint32_t)(h >> 32);
   if (h == 0) return fail(MLCORE_E_BAD_HANDLE, "handle is 0 (not loaded, or the load failed)"), -1;
-  if (idx == 0 || idx > MLC_MAX_SLOTS)
+  if (idx == 0 || idx > MLC_MAX_SLOTS || gen == 0) /* issued handles have a generation >= 1 */
     return fail(MLCORE_E_BAD_HANDLE, "handle 0x%llx is not an mlcore handle", (unsigned long long)h), -1;
-  if (__atomic_load_n(&g_slots[idx - 1].gen, __ATOMIC_ACQUIRE) != gen)
+  if (__atomic_load_n(&g_slots[idx - 1].gen, __ATOMIC_ACQUIRE) != gen ||
+      !__atomic_load_n(&g_slots[idx - 1].live, __ATOMIC_ACQUIRE))
     return fail(MLCORE_E_BAD_HANDLE, "handle 0x%llx is stale (freed, freed twice, or never issued)", (unsigned long long)h), -1;
   return (int64_t)idx - 1;
 }
@@ -189,7 +190,7 @@ static void release_slot_locked(int64_t s) {
   char err[MLC_ERR_LEN] = "";
   /* Bump the generation first: from here on every call with the old handle is refused. */
   __atomic_store_n(&sl->gen, sl->gen + 1 == 0 ? 1 : sl->gen + 1, __ATOMIC_RELEASE);
-  sl->live = 0;
+  __atomic_store_n(&sl->live, 0, __ATOMIC_RELEASE);
   sl->fast = 0;
   _mlcore_py_free(s, err, sizeof err);
   free(sl->names);
@@ -259,7 +260,7 @@ int mlcore_load(const char *path, mlcore_model *out_model) {
   sl->names = names;
   sl->name_ptr = ptrs;
   sl->fast = desc.row_kind != MLC_ROW_NONE && desc.fn != 0;
-  sl->live = 1;
+  __atomic_store_n(&sl->live, 1, __ATOMIC_RELEASE);
   if (sl->gen == 0) sl->gen = 1;
   /* Publish: the descriptor is written before the generation a reader compares against. */
   __atomic_store_n(&sl->gen, sl->gen, __ATOMIC_RELEASE);

@@ -67,6 +67,8 @@ int main(int argc, char **argv) {
   CASE("handle_zero", mlcore_predict_row_fast(0, row, out));
   CASE("handle_garbage", mlcore_predict(0xdeadbeef12345ULL, rows, 2, 3, out, 16));
   CASE("handle_wrong_generation", mlcore_predict_row_fast(m + (1ULL << 32), row, out));
+  CASE("handle_generation_zero", mlcore_predict(m & 0xffffffffULL, rows, 2, 3, out, 16));
+  CASE("handle_unused_slot", mlcore_predict(m + 7, rows, 2, 3, out, 16));
 
   /* Arrow: NULL structs, a non-struct array (released by mlcore), already released. */
   CASE("arrow_null", mlcore_predict_arrow(m, NULL, NULL, out, 16));

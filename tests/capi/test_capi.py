@@ -216,6 +216,8 @@ MISUSE = {
     "handle_zero": (4, "handle is 0"),
     "handle_garbage": (4, "not an mlcore handle"),
     "handle_wrong_generation": (4, "stale"),
+    "handle_generation_zero": (4, "not an mlcore handle"),
+    "handle_unused_slot": (4, "stale"),
     "arrow_null": (3, "array is NULL"),
     "arrow_not_struct": (5, "expected a struct array"),
     "arrow_already_released": (7, "already released"),
