@@ -486,13 +486,15 @@ static mlc_tls_entry *tls_entry(int64_t s, mlcore_model h, const mlc_desc *d) {
   return e;
 }
 
-static int bad_value(int64_t s, const double *row, const char *what) {
+/* The error for the first input value the model refuses (mask bit 0: NaN, bit 1: +-inf), or -1
+ * when there is none. */
+static int bad_value(int64_t s, const double *row, int64_t mask, const char *what) {
   const mlc_desc *d = &g_slots[s].desc;
   for (int64_t j = 0; j < d->n_inputs; j++)
-    if (!isfinite(row[j]))
+    if (((mask & 1) && isnan(row[j])) || ((mask & 2) && isinf(row[j])))
       return fail(MLCORE_E_INPUT, "mlcore_predict_row_fast: column `%s` is %s; %s", g_slots[s].name_ptr[j],
                   isnan(row[j]) ? "NaN" : (row[j] > 0 ? "inf" : "-inf"), what);
-  return fail(MLCORE_E_INPUT, "mlcore_predict_row_fast: a score is not finite (overflow); %s", what);
+  return -1;
 }
 
 static void post_process(const mlc_desc *d, const double *raw, double *out) {
@@ -553,14 +555,18 @@ int mlcore_predict_row_fast(mlcore_model model, const double *row, double *out) 
     for (int64_t j = 0; j < d->n_inputs; j++) {
       double v = row[j];
       if (((d->check & 1) && isnan(v)) || ((d->check & 2) && isinf(v)))
-        return bad_value(s, row, "the model does not accept this value");
+        return bad_value(s, row, d->check, "the model does not accept this value");
     }
   }
   double *dst = d->post == MLC_POST_NONE ? out : e->raw;
   if (d->row_kind == MLC_ROW_LINEAR) {
     double r = ((mlc_linear_fn)(intptr_t)d->fn)((const double *)(intptr_t)d->lin[0], d->lin[1], d->lin[2], row,
                                                 d->lin[3], dst, e->scratch);
-    if (__builtin_expect(r != r, 0)) return bad_value(s, row, "the model expects finite values");
+    if (__builtin_expect(r != r, 0)) {
+      int st = bad_value(s, row, 3, "the model expects finite values");
+      /* Finite inputs whose score overflowed: the Python path gives scikit-learn's +-inf. */
+      return st >= 0 ? st : mlcore_predict(model, row, 1, d->n_inputs, out, d->width);
+    }
   } else {
     ((mlc_table_fn)(intptr_t)d->fn)(row, e->table, dst);
   }

@@ -60,6 +60,9 @@ int main(int argc, char **argv) {
   CASE("fast_nan", mlcore_predict_row_fast(m, row, out));
   row[1] = INFINITY;
   CASE("fast_inf", mlcore_predict_row_fast(m, row, out));
+  row[1] = 1e308; /* finite, but the score overflows: the Python path's answer, not an error */
+  CASE("fast_overflow", mlcore_predict_row_fast(m, row, out));
+  printf("fast_overflow_out %.17g %.17g\n", out[0], out[1]);
   row[1] = -1.0;
   CASE("fast_null_row", mlcore_predict_row_fast(m, NULL, out));
   CASE("fast_null_out", mlcore_predict_row_fast(m, row, NULL));

@@ -210,6 +210,7 @@ MISUSE = {
     "predict_nan": (7, "`b`"),
     "fast_nan": (7, "column `b` is NaN"),
     "fast_inf": (7, "column `b` is inf"),
+    "fast_overflow": (0, ""),
     "fast_null_row": (3, "row is NULL"),
     "fast_null_out": (3, "out is NULL"),
     "fast_ok": (0, ""),
@@ -243,7 +244,7 @@ def test_misuse_returns_errors_never_crashes(programs, tmp_path):
     from sklearn.linear_model import LogisticRegression
 
     X, _ = _data(p=3)
-    _save(tmp_path, "good", LogisticRegression(), X, (X[:, 0] > 0).astype(int), ["a", "b", "c"])
+    good = _save(tmp_path, "good", LogisticRegression(), X, (X[:, 0] > 0).astype(int), ["a", "b", "c"])
     shutil.copytree(tmp_path / "good", tmp_path / "tampered")
     coef = tmp_path / "tampered" / "arrays" / "model.coef.npy"
     data = bytearray(coef.read_bytes())
@@ -263,6 +264,11 @@ def test_misuse_returns_errors_never_crashes(programs, tmp_path):
     assert seen["handle_after_failed_load"][0] == "0"
     assert seen["arrow_not_struct_released"][0] == "2"  # mlcore released both structs it was given
     assert seen["same_slot"] == ("1", "different_handle 1")
+    # A score that overflows on finite inputs: Python's answer (scikit-learn's), not an error.
+    overflow = np.array([[0.5, 1e308, 2.0]])
+    got = np.array([float(v) for v in (seen["fast_overflow_out"][0] + " " + seen["fast_overflow_out"][1]).split()])
+    assert np.isfinite(got).all()
+    np.testing.assert_array_equal(got, _python_batch(good, overflow)[0])
 
 
 def test_failed_start_is_an_error_every_time(programs, tmp_path):
