@@ -568,7 +568,15 @@ int mlcore_predict_row_fast(mlcore_model model, const double *row, double *out) 
       return st >= 0 ? st : mlcore_predict(model, row, 1, d->n_inputs, out, d->width);
     }
   } else {
-    ((mlc_table_fn)(intptr_t)d->fn)(row, e->table, dst);
+    int64_t rc = ((mlc_table_fn)(intptr_t)d->fn)(row, e->table, dst);
+    if (__builtin_expect(rc != 0, 0)) { /* 1 + the index of a feature whose value the model refuses */
+      if (rc > 0 && rc <= d->n_inputs) {
+        double v = row[rc - 1];
+        return fail(MLCORE_E_INPUT, "mlcore_predict_row_fast: column `%s` is %s; the model does not accept this value",
+                    g_slots[s].name_ptr[rc - 1], isnan(v) ? "NaN" : (v > 0 ? "inf" : "-inf"));
+      }
+      return fail(MLCORE_E_INPUT, "mlcore_predict_row_fast: the model refused the row (code %lld)", (long long)rc);
+    }
   }
   if (d->post != MLC_POST_NONE) post_process(d, dst, out);
   return MLCORE_OK;

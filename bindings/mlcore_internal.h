@@ -18,7 +18,8 @@
 #define MLC_ROW_LINEAR 1 /* double f(const double *packed, int64 p, int64 k, const double *x,
                             int64 op, double *out, double *scratch); NaN = non-finite score */
 #define MLC_ROW_TABLE 2  /* int64 f(const double *x, int64 *table, double *out); the table holds
-                            model addresses and per-thread workspace addresses */
+                            model addresses and per-thread workspace addresses; returns 0, or
+                            1 + the index of an input whose value the model refuses */
 
 /* Post-processing of the raw kernel output (for kernels that return raw scores), as the model
  * family's Python code does it (post_param: the sigmoid scale, or the divisor). */

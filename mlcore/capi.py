@@ -20,7 +20,8 @@ Row ABI kinds (a model family adds one by returning a :class:`RowABI`):
 ``TABLE`` (2)
     ``int64 f(const double *x, int64 *table, double *out)``: ``table`` is an int64 template of
     model sizes and array addresses; the words listed in ``workspaces`` are replaced, per C
-    thread, by the addresses of private buffers of the given byte sizes.
+    thread, by the addresses of private buffers of the given byte sizes. Returns 0, or 1 + the
+    index of an input whose value the model refuses.
 
 Notes (ENGINEERING_NOTES.md §5): the embedded interpreter does not see a virtual environment
 by itself, so the site-packages directories of the building interpreter are baked into the
@@ -251,7 +252,7 @@ def _tree_row_abi(model, method: str, width: int) -> RowABI | str:
     """Tree ensembles (``mlcore.train.trees``): the 19-word table of ``kernels/tree_row.py``.
 
     Words 16, 17 and 18 are per-call workspaces (node per tree, remapped values, pending trees):
-    C gives each thread its own. The raw sums become outputs as ``TreeEnsemble`` does it
+    C gives each thread its own. The callback returns 1 + the index of a refused input, or 0. The raw sums become outputs as ``TreeEnsemble`` does it
     (``_transform`` and ``_proba``), in C (``post``).
     """
     try:
@@ -295,6 +296,8 @@ def _tree_row_abi(model, method: str, width: int) -> RowABI | str:
     if out_width != width:
         return f"the tree row function gives {out_width} values, the batch path {width}"
     check = (0 if model.allow_nan else 1) | (0 if model.allow_inf else 2)
+    if len(table) > 19:
+        check = 0  # word 19: the callback checks refused values itself and says which input
     return RowABI(kind=ROW_TABLE, fn=int(tree_row.predict_row_cfunc.address), width=width, raw_width=raw_width,
                   table=table, workspaces=[(w, int(a.nbytes)) for w, a in ws], check=check, post=how[0],
                   post_param=how[1], keep=[st])

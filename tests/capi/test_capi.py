@@ -417,6 +417,19 @@ def test_c_example_tree_models(programs, tree_bundles, kind):
     np.testing.assert_allclose(fast, expected, rtol=1e-12, atol=1e-15)
 
 
+def test_tree_refused_values_name_the_column(programs, tree_bundles):
+    """scikit-learn's forests refuse infinities: the fast path says which column, as Python does."""
+    bs, _, _ = tree_bundles
+    b = bs["rf_regressor"]
+    assert not b.model.allow_inf
+    res = _run([programs["statuses"], b.path, 6, "inf"])
+    lines = dict(ln.split(" ", 1) for ln in res.stdout.splitlines())
+    assert lines["load"].startswith("0 "), lines
+    assert lines["fast"].startswith("7 ") and "column `f0` is inf" in lines["fast"], lines
+    res = _run([programs["statuses"], b.path, 6, "0.25"])
+    assert dict(ln.split(" ", 1) for ln in res.stdout.splitlines())["fast"].startswith("0 ")
+
+
 def test_tree_fast_path_8_threads_x_100k_calls(programs, tree_bundles):
     """Trees keep per-call workspaces in their table: each C thread must get its own."""
     bs, rows, files = tree_bundles
