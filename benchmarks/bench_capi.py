@@ -70,6 +70,9 @@ def _linear_bundle(workdir: Path) -> tuple[str, np.ndarray]:
 
 def _lightgbm_bundle(workdir: Path) -> tuple[str, np.ndarray]:
     lgb = pytest.importorskip("lightgbm")
+    trees = pytest.importorskip("mlcore.train.trees")
+    if not hasattr(trees, "load_tree_model"):
+        pytest.skip("tree bundles do not load yet (mlcore.train.compile.load_model needs trees.load_tree_model)")
     from mlcore.deploy.bundle import Bundle
     from mlcore.train import compile_model
 
