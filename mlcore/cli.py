@@ -237,9 +237,11 @@ def bench(bundle, data, n_rows, n_calls, threads, against, json_out):
 
 def _register_stage_commands() -> None:
     """Stage command groups live with their stage; importing them is cheap (no kernels)."""
+    from .capi import capi as _capi
     from .evaluate.cli import evaluate as _evaluate
     from .monitor.cli import monitor as _monitor
 
+    main.add_command(_capi)
     main.add_command(_evaluate)
     main.add_command(_monitor)
 
