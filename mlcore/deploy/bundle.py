@@ -171,7 +171,8 @@ class Bundle:
         from .._arrow import as_table
 
         table = as_table(data)
-        missing = [c for c in self.input_columns if c not in table.column_names]
+        present = set(table.column_names)  # one list build, not one per input column
+        missing = [c for c in self.input_columns if c not in present]
         if missing:
             raise SchemaError(f"missing input columns {missing}; the bundle expects {self.input_columns}")
         table = table.select(self.input_columns)
