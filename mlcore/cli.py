@@ -32,26 +32,6 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def _read_any(path: str):
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
-
-    lower = path.lower()
-    if lower.endswith((".parquet", ".pq")) or os.path.isdir(path):
-        return pq.read_table(path)
-    if lower.endswith((".csv", ".csv.gz")):
-        return pacsv.read_csv(path)
-    if lower.endswith((".arrow", ".feather", ".ipc")):
-        import pyarrow.feather as feather
-
-        return feather.read_table(path)
-    raise click.BadParameter(
-        f"cannot tell the format of {path!r}; expected .parquet, .csv, .arrow/.feather/.ipc or a Parquet folder",
-        param_hint="PATH",
-    )
-
-
 class _Group(click.Group):
     """Turns mlcore's own errors into a one-line message and exit status 1, not a traceback."""
 
@@ -85,7 +65,9 @@ def describe(path: str) -> None:
     """Summarise every column of a Parquet, CSV or Arrow IPC file in one compiled pass."""
     from .compute import describe as _describe
 
-    table = _read_any(path)
+    from ._cli_util import read_table
+
+    table = read_table(path)
     click.echo(f"{path}: {table.num_rows:,} rows x {table.num_columns} columns")
     click.echo(_format_table(_describe(table)))
 

@@ -25,18 +25,9 @@ __all__ = ["evaluate"]
 
 
 def _read(path: str):
-    import pyarrow.csv as pacsv
-    import pyarrow.feather as feather
-    import pyarrow.parquet as pq
+    from .._cli_util import read_table
 
-    lower = path.lower()
-    if lower.endswith((".parquet", ".pq")) or os.path.isdir(path):
-        return pq.read_table(path)
-    if lower.endswith((".csv", ".csv.gz")):
-        return pacsv.read_csv(path)
-    if lower.endswith((".arrow", ".feather", ".ipc")):
-        return feather.read_table(path)
-    raise click.BadParameter(f"cannot tell the format of {path!r}; expected .parquet, .csv or .arrow/.feather/.ipc")
+    return read_table(path, param_hint=path)
 
 
 def _col(table, name: str, option: str):
