@@ -2,7 +2,7 @@
 
 - :mod:`~mlcore.maintain.weights`: importance weights of every historical row for the current
   concept (a cross-fitted domain classifier), with their effective sample size;
-- :mod:`~mlcore.maintain.retrain`: train challengers (weighted, sliding, expanding) with the
+- :mod:`~mlcore.maintain.challengers`: train challengers (weighted, sliding, expanding) with the
   champion's plan and model, compare them with the champion on the same recent window against
   the goal (paired bootstrap), and a :class:`RetrainReport`;
 - :mod:`~mlcore.maintain.policy`, :mod:`~mlcore.maintain.maintainer`: when to retrain (schedule,
@@ -18,6 +18,9 @@ from typing import Any
 
 _EXPORTS = {
     "weights": ["ImportanceWeights", "importance_weights", "effective_sample_size"],
+    "model_spec": ["ModelSpec", "ESTIMATORS", "make_estimator"],
+    "challengers": ["WINDOWS", "Candidate", "ModelComparison", "RetrainReport", "compare_models", "retrain",
+                "split_window", "train_challengers"],
 }
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
 
