@@ -21,6 +21,10 @@ _EXPORTS = {
     "model_spec": ["ModelSpec", "ESTIMATORS", "make_estimator"],
     "challengers": ["WINDOWS", "Candidate", "ModelComparison", "RetrainReport", "compare_models", "retrain",
                 "split_window", "train_challengers"],
+    "policy": ["Observation", "Trigger", "Policy", "SchedulePolicy", "DriftPolicy", "PerformancePolicy", "AlertPolicy",
+               "policy_from_dict", "POLICY_KINDS"],
+    "decisions": ["DecisionLog", "DECISION_KINDS", "read_decisions"],
+    "maintainer": ["Maintainer", "rollback"],
 }
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
 
