@@ -25,6 +25,8 @@ _EXPORTS = {
                "policy_from_dict", "POLICY_KINDS"],
     "decisions": ["DecisionLog", "DECISION_KINDS", "read_decisions"],
     "maintainer": ["Maintainer", "rollback"],
+    "spec": ["PipelineSpec", "SpecError", "load_spec"],
+    "runner": ["run_pipeline", "RunResult", "StageResult", "STAGES", "read_lineage"],
 }
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
 

@@ -456,29 +456,35 @@ def train_challengers(spec: ModelSpec, pool: Any, *, time_column: str | None = N
     bundles, desc, iw = {}, {}, None
     for w in windows:
         if w == "expanding":
-            bundles[w] = spec.fit(pool, goal=goal, lineage={"window": "expanding"})
             desc[w] = {"kind": "expanding", "weighted": False, **_describe(pool, time_column)}
+            bundles[w] = spec.fit(pool, goal=goal, lineage={"window": "expanding", "training_window": desc[w]})
         elif w == "sliding":
             if sliding.num_rows == 0:
                 raise ShapeError("the sliding window holds no row; widen sliding_window")
-            bundles[w] = spec.fit(sliding, goal=goal, lineage={"window": "sliding"})
             desc[w] = {"kind": "sliding", "weighted": False, **_describe(sliding, time_column)}
+            bundles[w] = spec.fit(sliding, goal=goal, lineage={"window": "sliding", "training_window": desc[w]})
         else:
             if old.num_rows == 0:
                 raise ShapeError("no row older than the recent window to weight; widen the pool or narrow recent_window")
             opts = {"seed": seed, **(weight_options or {})}
-            cols = opts.pop("columns", None) or spec.input_columns
+            # the time itself (and any timestamp) would tell the eras apart trivially: left out
+            cols = opts.pop("columns", None) or [
+                c for c in spec.input_columns if c != time_column and not _temporal(pool.column(c).type)]
             iw = importance_weights(old, recent, cols, **opts)
             train = pa.concat_tables([old, recent])
             sw = iw.all_weights()
-            bundles[w] = spec.fit(train, sample_weight=sw, goal=goal,
-                                  lineage={"window": "weighted", "effective_sample_size": iw.effective_sample_size})
             desc[w] = {"kind": "weighted", "weighted": True, **_describe(train, time_column),
                        "recent": _describe(recent, time_column),
                        "effective_sample_size": _ess_total(sw),
                        "history_effective_sample_size": iw.effective_sample_size, "domain_auc": iw.domain_auc,
                        "domain_auc_interval": list(iw.domain_auc_interval)}
+            bundles[w] = spec.fit(train, sample_weight=sw, goal=goal,
+                                  lineage={"window": "weighted", "training_window": desc[w]})
     return bundles, desc, iw
+
+
+def _temporal(t: pa.DataType) -> bool:
+    return pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_duration(t) or pa.types.is_time(t)
 
 
 def _ess_total(w: np.ndarray) -> float:

@@ -112,7 +112,7 @@ def _build_step(d: dict, where: str):
         raise SchemaError(f"{where}: transform {kind!r} needs `columns`")
     try:
         return KINDS[kind](**params)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise SchemaError(f"{where}: transform {kind!r}: {exc}") from None
 
 

@@ -139,6 +139,10 @@ def _design(history: pa.Table, recent: pa.Table, columns: list[str]) -> tuple[np
     (the evaluation stage's encoding; a category seen only in recent data gets its own code)."""
     from ..evaluate.domain import _design as design, _is_numeric
 
+    temporal = [c for c in columns if _is_temporal(history.column(c).type)]
+    if temporal:  # time as a number (seconds); note that a time column separates eras trivially
+        history = _temporal_as_float(history, temporal)
+        recent = _temporal_as_float(recent, temporal)
     cats = {}
     for c in columns:
         h, r = history.column(c), recent.column(c)
@@ -155,13 +159,31 @@ def _design(history: pa.Table, recent: pa.Table, columns: list[str]) -> tuple[np
         recent = _bools_as_float(recent, bool_cols)
     xh = design(history, columns, cats)
     xr = design(recent, columns, cats)
-    cat_mask = np.array([c in cats for c in columns], dtype=bool)
+    # the classifier takes at most 255 categories natively; more become plain integer codes
+    cat_mask = np.array([c in cats and len(cats[c]) <= 250 for c in columns], dtype=bool)
     # the classifier's categorical support wants codes in [0, n); nulls (None -> -1) become NaN
     for j in np.flatnonzero(cat_mask):
         for x in (xh, xr):
             col = x[:, j]
             col[col < 0] = np.nan
     return xh, xr, cat_mask
+
+
+def _is_temporal(t: pa.DataType) -> bool:
+    return pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_duration(t)
+
+
+def _temporal_as_float(t: pa.Table, cols: list[str]) -> pa.Table:
+    for c in cols:
+        col = t.column(c)
+        if pa.types.is_date(col.type):
+            col = pc.cast(col, pa.timestamp("s"))
+        if pa.types.is_timestamp(col.type):
+            col = pc.cast(pc.cast(col, pa.timestamp(col.type.unit, tz=col.type.tz)), pa.int64())
+        else:
+            col = pc.cast(col, pa.int64())
+        t = t.set_column(t.schema.get_field_index(c), c, pc.cast(col, pa.float64()))
+    return t
 
 
 def _bools_as_float(t: pa.Table, cols: list[str]) -> pa.Table:
