@@ -20,7 +20,7 @@ _EXPORTS = {
     "weights": ["ImportanceWeights", "importance_weights", "effective_sample_size"],
     "model_spec": ["ModelSpec", "ESTIMATORS", "make_estimator"],
     "challengers": ["WINDOWS", "Candidate", "ModelComparison", "RetrainReport", "compare_models", "retrain",
-                "split_window", "train_challengers"],
+                "split_window", "train_challengers", "report_html"],
     "policy": ["Observation", "Trigger", "Policy", "SchedulePolicy", "DriftPolicy", "PerformancePolicy", "AlertPolicy",
                "policy_from_dict", "POLICY_KINDS"],
     "decisions": ["DecisionLog", "DECISION_KINDS", "read_decisions"],

@@ -52,7 +52,7 @@ from ..goals import Goal, Objective
 from .model_spec import ModelSpec
 
 __all__ = ["WINDOWS", "Candidate", "ModelComparison", "RetrainReport", "compare_models", "retrain",
-           "split_window", "train_challengers"]
+           "split_window", "train_challengers", "report_html"]
 
 #: The training sets a retraining can build.
 WINDOWS = ("weighted", "sliding", "expanding")

@@ -212,13 +212,23 @@ class ModelSpec:
         return cols
 
     def fit(self, data: Any, *, sample_weight: Any = None, goal=None, metrics: dict | None = None,
-            lineage: dict | None = None, name: str | None = None):
+            lineage: dict | None = None, name: str | None = None, n_threads: int | None = 1):
         """Fit the plan and the estimator on ``data`` (rows weighted by ``sample_weight``: an array
         or a column name), compile, and return a :class:`~mlcore.deploy.Bundle`.
 
         The plan is fitted on the rows unweighted (its statistics only scale the inputs); the
-        estimator sees the weights.
+        estimator sees the weights. ``n_threads`` caps the estimator's OpenMP/BLAS threads
+        (default 1: retraining runs next to serving and monitoring, and on a loaded machine
+        OpenMP's spinning threads made gradient-boosting fits many times slower; None: no cap).
         """
+        if n_threads is None:
+            return self._fit(data, sample_weight, goal, metrics, lineage, name)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=int(n_threads)):
+            return self._fit(data, sample_weight, goal, metrics, lineage, name)
+
+    def _fit(self, data, sample_weight, goal, metrics, lineage, name):
         from ..deploy import Bundle, data_hash
         from ..features import as_matrix
         from ..train import compile_model

@@ -414,10 +414,14 @@ def _stage_train(spec, store, ctx, data_res, val_res) -> StageResult:
         feats = plan.fit_transform(fit_rows.select(first.input_columns), y)
         X = pa.table({**{n: feats.column(n) for n in feats.column_names},
                       "__target__": fit_rows[m["target"]], "__order__": pa.array(np.arange(fit_rows.num_rows))})
-        selection = select_model({n: make_estimator(s.estimator, s.params) for n, s in specs.items()}, X,
-                                 target="__target__", time_column="__order__", metric=m.get("metric", "roc_auc"),
-                                 validation_fraction=float(m.get("validation_fraction", 0.2)), refit=False,
-                                 progress=False)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):  # see ModelSpec.fit: OpenMP spinning on a loaded machine
+            selection = select_model({n: make_estimator(s.estimator, s.params) for n, s in specs.items()}, X,
+                                     target="__target__", time_column="__order__",
+                                     metric=m.get("metric", "roc_auc"),
+                                     validation_fraction=float(m.get("validation_fraction", 0.2)), refit=False,
+                                     progress=False)
         best = specs[selection.best.name]
         from ..monitor import profile
 
@@ -474,7 +478,7 @@ def _maintainer(spec, ctx):
 def _stage_deploy(spec, store, ctx, data_res, train_res) -> StageResult:
     from ..deploy import Bundle
 
-    fp = _fingerprint({"stage": "deploy", "sections": spec.hash("deploy", "goal"), "registry": ctx["registry"],
+    fp = _fingerprint({"stage": "deploy", "sections": spec.hash("deploy", "goal"),
                        "parents": {"train": train_res.fingerprint}})
 
     def build(tmp):

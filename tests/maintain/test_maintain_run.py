@@ -69,6 +69,12 @@ def test_run_executes_every_stage_with_lineage(first_run):
     kinds = {d["kind"] for d in decisions}
     assert kinds & {"retrain_skipped", "retrain_triggered"}
     assert "deploy" in out and "operate" in out
+    import duckdb  # the monitor store holds one drift row per watched feature and period
+
+    with duckdb.connect(os.path.join(wd, "monitor.duckdb"), read_only=True) as con:
+        windows = con.sql('SELECT DISTINCT "window" FROM results ORDER BY 1').fetchall()
+    assert [w[0] for w in windows] == [p["period"] for p in (period, _load(os.path.join(ops[1]["artifact"],
+                                                                                      "period.json")))]
 
 
 def test_second_run_resumes(first_run):
