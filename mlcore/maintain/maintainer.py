@@ -204,8 +204,22 @@ class Maintainer:
                                evidence={"metrics": bundle.metrics, "goal": self.goal.to_dict()})
 
     # -- policies -----------------------------------------------------------------------------
+    def _restore_policies(self) -> None:
+        """Policies with memory (consecutive drift) continue from their last recorded trigger."""
+        if getattr(self, "_restored", False):
+            return
+        self._restored = True
+        last = self.log.last(self.name, ("retrain_skipped", "retrain_triggered"))
+        if last is None:
+            return
+        recorded = {t.get("policy"): t for t in (last.get("evidence") or {}).get("policies", [])}
+        for p in self.policies:
+            if p.name in recorded:
+                p.restore(recorded[p.name])
+
     def observe(self, obs: Observation) -> tuple[bool, list]:
         """Evaluate every policy: (any fired, the triggers). Records nothing."""
+        self._restore_policies()
         last_at, last_step = self._last_retrain()
         triggers = [p.evaluate(obs, last_retrain=last_at, last_step=last_step) for p in self.policies]
         fired = [t for t in triggers if t.triggered]

@@ -113,6 +113,10 @@ class Policy:
     def to_dict(self) -> dict:
         raise NotImplementedError
 
+    def restore(self, trigger: dict) -> None:
+        """Pick up the state this policy left in its last recorded :class:`Trigger` (``to_dict()``),
+        so that a policy rebuilt in a new process (a resumed run) continues where it stopped."""
+
 
 class SchedulePolicy(Policy):
     """Retrain every ``every``: a span (``'30d'``, a timedelta; compared on the observation's data
@@ -183,15 +187,23 @@ class DriftPolicy(Policy):
                 return Trigger(self.name, False, "no drift report and no event in this observation")
         if self.columns is not None:
             cols = [c for c in cols if c in self.columns]
-        hit = (self.dataset and dataset and (self.columns is None or cols)) or len(cols) >= self.min_features
+        hit = bool((self.dataset and dataset and (self.columns is None or cols)) or len(cols) >= self.min_features)
         self._streak = self._streak + 1 if hit else 0
         fired = self._streak >= self.consecutive
+        streak = self._streak
+        if fired:  # the retraining resets the count: drift is then measured against the new model's data
+            self._streak = 0
         why = (f"drift in {len(cols)} feature(s) {cols[:10]}" + (" and at the dataset level" if dataset else "")
                if hit else "no drift")
         if hit and not fired:
-            why += f" ({self._streak} of {self.consecutive} consecutive observations)"
+            why += f" ({streak} of {self.consecutive} consecutive observations)"
         return Trigger(self.name, fired, why, {"drifted_columns": cols, "dataset_drift": dataset,
-                                               "streak": self._streak})
+                                               "streak": streak, "fired": fired})
+
+    def restore(self, trigger: dict) -> None:
+        ev = trigger.get("evidence") or {}
+        if "streak" in ev:
+            self._streak = 0 if ev.get("fired") else int(ev["streak"])
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "name": self.name, "min_features": self.min_features, "dataset": self.dataset,

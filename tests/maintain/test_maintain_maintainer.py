@@ -145,6 +145,24 @@ def test_schedule_cooldown_and_functional_rollback(tmp_path):
             rollback(tmp_path / "reg", "m")
 
 
+def test_consecutive_drift_survives_a_new_process(tmp_path):
+    rng = np.random.default_rng(0)
+    mon = DriftMonitor().fit(pa.table({"a": rng.normal(size=2000)}))
+    moved = mon.check(pa.table({"a": rng.normal(1, size=2000)}))
+    data = _data(n=1500, flip=10_000)
+
+    def maintainer():  # rebuilt each time, as a resumed run does
+        return Maintainer(tmp_path / "reg", "m", goal=GOAL, time_column="time", eval_window=300,
+                          sliding_window=400, policies=[DriftPolicy(consecutive=2)], n_boot=30,
+                          windows=("sliding",))
+
+    maintainer().deploy(SPEC, data.slice(0, 800), test=data.slice(800, 300))
+    assert maintainer().step(data, drift=moved)[0]["kind"] == "retrain_skipped"
+    d = maintainer().step(data, drift=moved)
+    assert d[0]["kind"] == "retrain_triggered" and "drift" in d[0]["reason"]
+    assert maintainer().step(data, drift=moved)[0]["kind"] == "retrain_skipped"  # counting starts again
+
+
 def test_goal_gate_refuses_a_first_model_that_misses_the_goal(tmp_path):
     data = _data()
     m = Maintainer(tmp_path / "reg", "m", goal=Goal.single("hard", ["roc_auc >= 0.99"]), n_boot=50)
