@@ -550,6 +550,7 @@ def _stage_operate(spec, store, ctx, data_res, deploy_res, max_periods) -> list[
     if limit is not None:
         periods = periods[: int(limit)]
     target = spec.section("model")["target"]
+    min_rows = max(1, int(sp.get("min_rows", 200)))
     results = []
     prev = deploy_res.fingerprint
     for i, (p0, p1) in enumerate(periods):
@@ -560,8 +561,9 @@ def _stage_operate(spec, store, ctx, data_res, deploy_res, max_periods) -> list[
         def build(tmp, p0=p0, p1=p1, i=i, label=label):
             t0, t1 = _scalar_for(table[tcol], p0), _scalar_for(table[tcol], p1)
             rows = table.filter(pc.and_(pc.greater_equal(table[tcol], t0), pc.less(table[tcol], t1)))
-            if rows.num_rows == 0:
-                return {"period": label, "rows": 0, "line": f"{label}: no rows"}
+            if rows.num_rows < min_rows:  # a sliver (e.g. time zones spilling past the end): no evidence to act on
+                return {"period": label, "rows": rows.num_rows,
+                        "line": f"{label}: {rows.num_rows} rows (< split.min_rows = {min_rows}): nothing done"}
             m = _maintainer(spec, ctx)
             mv, champ = m.champion()
             if champ is None:

@@ -13,7 +13,8 @@ Sections (every key is checked: an unknown key is an error naming it and the all
     [model]         target, metric (selection scorer), validation_fraction
     [[model.candidates]]  name, estimator, params   (one estimator each, fitted with the plan)
     [goal]          a goal table (mlcore.goals TOML: name, [goal.models.NAME], metrics)
-    [split]         train_end (ISO date), test_fraction, period (month|week|day|span), end
+    [split]         train_end (ISO date), test_fraction, period (month|week|day|span), end,
+                    max_periods, min_rows (a shorter period is recorded but not acted on)
     [deploy]        registry (folder, relative to workdir), name, alias
     [monitor]       columns, alpha, correction, numeric_test, categorical_test, effect_floor, metrics
     [maintenance]   eval_window, sliding_window, recent_window, windows, min_improvement,
@@ -89,7 +90,8 @@ SPEC_KEYS: dict = {
                                                                                           "estimator": None,
                                                                                           "params": _ANY}]},
     "goal": _ANY,
-    "split": {"train_end": None, "test_fraction": None, "period": None, "end": None, "max_periods": None},
+    "split": {"train_end": None, "test_fraction": None, "period": None, "end": None, "max_periods": None,
+              "min_rows": None},
     "deploy": {"registry": None, "name": None, "alias": None},
     "monitor": {"columns": None, "alpha": None, "correction": None, "numeric_test": None, "categorical_test": None,
                 "effect_floor": None, "categorical_effect_floor": None, "metrics": None},
