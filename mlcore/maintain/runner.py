@@ -382,7 +382,6 @@ def _stage_validate(spec, store, ctx, data_res) -> StageResult:
 # ----------------------------------------------------------------------------- stage: train
 
 def _stage_train(spec, store, ctx, data_res, val_res) -> StageResult:
-    from ..features import as_matrix
     from ..train import select_model
     from .challengers import compare_models, split_window
     from .model_spec import ModelSpec, make_estimator

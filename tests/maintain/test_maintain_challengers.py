@@ -124,6 +124,20 @@ def test_retrain_after_a_concept_change_chooses_a_recent_window_and_promotes():
     assert "chosen" in report.summary()
 
 
+def test_before_window_and_weights_options():
+    data = _drifting()
+    champ = SPEC.fit(data.slice(0, 2000))
+    report = retrain(None, data, goal=GOAL, champion=champ, time_column="time", eval_window=0.15,
+                     sliding_window="30d", windows=("weighted",), before=data.slice(2000, 500), n_boot=50,
+                     weight_options={"model": "logistic", "n_splits": 3, "columns": ["x0", "x1"]})
+    assert report.before["roc_auc"] > report.now["value"] + 0.1  # measured on the window before the drift
+    w = report.weights
+    assert w["model"] == "logistic" and w["columns"] == ["x0", "x1"] and w["n_recent"] == 30 * 24
+    assert [c.name for c in report.comparison.challengers] == ["weighted"]
+    with pytest.raises(ValueError, match="windows="):
+        retrain(None, data, goal=GOAL, champion=champ, windows=("monthly",))
+
+
 def test_no_promotion_when_the_champion_is_as_good():
     rng = np.random.default_rng(1)
     n = 3000
