@@ -25,6 +25,7 @@ _EXPORTS = {
                "policy_from_dict", "POLICY_KINDS"],
     "decisions": ["DecisionLog", "DECISION_KINDS", "read_decisions"],
     "maintainer": ["Maintainer", "rollback"],
+    "observe": ["WindowObservation", "observe_window", "training_window"],
     "spec": ["PipelineSpec", "SpecError", "load_spec"],
     "runner": ["run_pipeline", "RunResult", "StageResult", "STAGES", "read_lineage"],
 }

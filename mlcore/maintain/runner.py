@@ -529,10 +529,7 @@ def _periods(start: _dt.datetime, end: _dt.datetime, period: Any) -> list[tuple[
 
 
 def _stage_operate(spec, store, ctx, data_res, deploy_res, max_periods) -> list[StageResult]:
-    from ..deploy import Bundle
-    from ..monitor import DriftMonitor, events_from_report
-    from .challengers import compare_models
-    from .policy import Observation
+    from .observe import observe_window, training_window
 
     sp = spec.section("split")
     mon = spec.section("monitor")
@@ -572,31 +569,18 @@ def _stage_operate(spec, store, ctx, data_res, deploy_res, max_periods) -> list[
             pq.write_table(pa.table({tcol: rows[tcol], target: rows[target], "score": score,
                                      "version": pa.array(np.full(rows.num_rows, mv.version))}),
                            os.path.join(tmp, "predictions.parquet"))
-            # reference: the rows the champion was trained on
-            tw = (champ.lineage or {}).get("training_window") or {}
-            ref = table
-            if tw.get("start") and tw.get("end"):
-                ref = table.filter(pc.and_(pc.greater_equal(table[tcol], _scalar_for(table[tcol], tw["start"])),
-                                           pc.less_equal(table[tcol], _scalar_for(table[tcol], tw["end"]))))
-            cols = mon.get("columns") or list(champ.input_columns)
-            dm = DriftMonitor(columns=cols, alpha=float(mon.get("alpha", 0.05)),
-                              correction=mon.get("correction", "holm"), numeric_test=mon.get("numeric_test", "cvm"),
-                              categorical_test=mon.get("categorical_test", "chi2"),
-                              effect_floor=float(mon.get("effect_floor", 0.01)),
-                              categorical_effect_floor=float(mon.get("categorical_effect_floor", 0.01)))
-            report = dm.fit(ref.select(cols)).check(rows.select(cols))
-            events = events_from_report(report, where=label)
-            comp = compare_models(champ, {}, rows, spec.goal, target=target,
+            seen = observe_window(champ, training_window(champ, table, tcol), rows, spec.goal, target=target,
+                                  columns=mon.get("columns"), time=p1, step=i, where=label,
+                                  monitor={k: v for k, v in mon.items() if k not in ("columns", "metrics")},
                                   n_boot=int(spec.section("maintenance").get("n_boot", 200)), seed=spec.seed)
-            perf = {r["name"]: r["value"] for r in comp.champion.gate.get("metrics", [])}
-            perf_ci = {r["name"]: [r["low"], r["high"]] for r in comp.champion.gate.get("metrics", [])}
+            report, events, perf = seen.report, seen.events, seen.performance
             for p in m.policies:  # the alert hook: rules of the monitor feed the alert policies
                 if getattr(p, "kind", "") == "alert":
                     from ..monitor import AlertManager, Rule
 
                     AlertManager([Rule("dataset_drift", kind="dataset", actions=[p.action])]).process(events)
             history = table.filter(pc.less(table[tcol], t1))
-            decisions = m.step(history, Observation(time=p1, drift=report, events=events, performance=perf, step=i))
+            decisions = m.step(history, seen.observation)
             if ctx.get("monitor_store"):
                 try:
                     from ..monitor import MonitorStore
@@ -609,18 +593,12 @@ def _stage_operate(spec, store, ctx, data_res, deploy_res, max_periods) -> list[
                             st.add_events(events)
                     except ImportError:
                         ctx["monitor_store"] = None  # duckdb not installed: the JSON artifact has it all
-            out = {"period": label, "start": p0, "end": p1, "rows": rows.num_rows, "champion_version": mv.version,
-                   "performance": perf, "performance_interval": perf_ci,
-                   "positive_rate": float(np.mean(rows[target].to_numpy() == 1)),
-                   "drift": {"drifted": report.drifted, "drifted_columns": report.drifted_columns,
-                             "features": report.to_table().select(["column", "statistic", "p_value", "drifted"])
-                             .to_pylist()},
-                   "events": [e.to_dict() for e in events],
+            out = {"period": label, "start": p0, "end": p1, "champion_version": mv.version, **seen.to_dict(),
                    "decisions": [{"id": d["id"], "kind": d["kind"], "reason": d["reason"], "version": d.get("version")}
                                  for d in decisions]}
             with open(os.path.join(tmp, "period.json"), "w") as f:
                 json.dump(_plain(out), f, indent=1)
-            metric = comp.metric
+            metric = seen.metric
             return {**_plain({k: out[k] for k in ("period", "rows", "champion_version", "performance",
                                                   "positive_rate")}),
                     "drifted": len(report.drifted_columns), "decisions": [d["kind"] for d in decisions],

@@ -169,3 +169,26 @@ def test_goal_gate_refuses_a_first_model_that_misses_the_goal(tmp_path):
     d = m.deploy(SPEC, data.slice(0, 1000), test=data.slice(1000, 2000))
     assert d["kind"] == "promotion_refused" and d["evidence"]["goal"]["roc_auc"]["passed"] is False
     assert Registry(tmp_path / "reg").alias("m", "production") is None
+
+
+def test_observe_window_feeds_the_policies():
+    from mlcore.maintain import observe_window, train_challengers, training_window
+
+    data = _data()
+    bundles, desc, _ = train_challengers(SPEC, data.slice(0, 2000), time_column="time", sliding_window=500,
+                                         windows=("sliding",))
+    champ = bundles["sliding"]
+    ref = training_window(champ, data, "time")
+    assert ref.num_rows == 500 == desc["sliding"]["rows"]
+    before = observe_window(champ, ref, data.slice(2000, 400), GOAL, target="y", time=dt.datetime(2013, 4, 1))
+    after = observe_window(champ, ref, data.slice(3000, 400), GOAL, target="y", where="late",
+                           monitor={"alpha": 0.01})
+    assert before.performance["roc_auc"] > 0.8 > after.performance["roc_auc"]
+    assert "x0" in after.report.drifted_columns and after.events[0].where == "late"
+    lo, hi = after.performance_interval["roc_auc"]
+    assert lo <= after.performance["roc_auc"] <= hi
+    assert PerformancePolicy("roc_auc", goal=GOAL).evaluate(after.observation).triggered
+    assert DriftPolicy().evaluate(after.observation).triggered
+    d = after.to_dict()
+    json.dumps(d, allow_nan=False)
+    assert d["rows"] == 400 and 0 < d["positive_rate"] < 1 and d["drift"]["features"]
