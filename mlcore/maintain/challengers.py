@@ -60,8 +60,9 @@ WINDOWS = ("weighted", "sliding", "expanding")
 
 # ----------------------------------------------------------------------------- windows
 
-_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s*$")
-_UNIT_S = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+# no "m": minutes or months? A month is not a fixed span; say "30d" (or "min" for minutes)
+_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|min|h|d|w)\s*$")
+_UNIT_S = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def _span(size: Any) -> Any:
@@ -69,7 +70,7 @@ def _span(size: Any) -> Any:
         m = _SPAN.match(size)
         if not m:
             raise ValueError(f"window {size!r}: expected a row count, a fraction in (0, 1), or a span like "
-                             "'30d', '12h', '4w'")
+                             "'30d', '12h', '4w', '90min' (units s, min, h, d, w)")
         return _dt.timedelta(seconds=float(m.group(1)) * _UNIT_S[m.group(2)])
     return size
 

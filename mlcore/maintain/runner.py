@@ -22,6 +22,10 @@ exists (and whose outputs still verify) is skipped; anything that changes an inp
 file, a spec section, a parent artifact — changes the fingerprint and reruns that stage and every
 stage after it. Artifacts are written under a temporary name and renamed, so a stage killed
 half-way leaves nothing that looks done.
+
+The registry and the decision log are shared state, not artifacts: a stage that reruns (after a
+spec change, or after being killed half-way) publishes and decides again, and its decisions are
+appended to the log; nothing already recorded is rewritten.
 """
 
 from __future__ import annotations
@@ -116,6 +120,9 @@ class _Store:
                        "summary": summary}
             with open(os.path.join(tmp, "lineage.json"), "w", encoding="utf-8") as f:
                 json.dump(_plain(lineage), f, indent=1, sort_keys=True)
+            if self.done(stage, fp):  # another run finished the same stage meanwhile: keep its artifact
+                shutil.rmtree(tmp, ignore_errors=True)
+                return final, read_lineage(final).get("summary", {})
             if os.path.isdir(final):  # a stale or corrupted artifact with the same fingerprint
                 shutil.rmtree(final)
             os.rename(tmp, final)
