@@ -73,6 +73,32 @@ def test_cross_fitting_no_row_scored_by_a_model_that_saw_it():
     assert abs(iw.domain_auc - 0.5) < 0.06
 
 
+def test_no_row_is_weighted_by_a_model_that_trained_on_it(monkeypatch):
+    import mlcore.maintain.weights as W
+
+    seen = []
+
+    class Recorder:
+        def fit(self, X, d):
+            self.rows = {float(v) for v in X[:, 0]}
+            seen.append(self)
+            return self
+
+        def predict_proba(self, X):
+            ids = X[:, 0]
+            assert not any(float(v) in self.rows for v in ids), "a row scored by a model that trained on it"
+            p = np.full(len(ids), 0.5)
+            return np.column_stack([1 - p, p])
+
+    monkeypatch.setattr(W, "_classifier", lambda model, cat_mask, seed: Recorder())
+    ids_h = np.arange(0, 600, dtype=np.float64)  # unique values: a row is recognisable by its value
+    ids_r = np.arange(1000, 1300, dtype=np.float64)
+    iw = importance_weights(pa.table({"id": ids_h}), pa.table({"id": ids_r}), n_splits=3, max_rows=400)
+    assert len(seen) == 3 and iw.weights.shape == (600,)
+    # every history row was scored: in its fold, or (outside the training sample) by all fold models
+    assert np.all(np.isfinite(iw.probabilities))
+
+
 def test_categorical_shift_and_sampling():
     rng = np.random.default_rng(4)
     h = pa.table({"c": rng.choice(["a", "b"], 5000, p=[0.8, 0.2])})
