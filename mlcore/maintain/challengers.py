@@ -304,6 +304,20 @@ def compare_models(champion: Any, challengers: dict, data: Any, goal: Goal | Obj
     Returns
     -------
     ModelComparison
+
+    Examples
+    --------
+    >>> import numpy as np, pyarrow as pa
+    >>> from mlcore.goals import Goal
+    >>> from mlcore.maintain import ModelSpec, compare_models
+    >>> rng = np.random.default_rng(0); x = rng.normal(size=1000); y = (x + rng.normal(size=1000) > 0)
+    >>> t = pa.table({"x": x, "noise": rng.normal(size=1000), "y": y.astype(np.int64)})
+    >>> good = ModelSpec("y", "LogisticRegression", features=["x"]).fit(t.slice(0, 500))
+    >>> blind = ModelSpec("y", "LogisticRegression", features=["noise"]).fit(t.slice(0, 500))
+    >>> c = compare_models(blind, {"good": good}, t.slice(500), Goal.single("g", ["roc_auc >= 0.7"]),
+    ...                    target="y", n_boot=50)
+    >>> c.chosen, c.promote, c.candidate("good").difference["interval"][0] > 0
+    ('good', True, True)
     """
     from ..evaluate.bootstrap import bootstrap_samples, metric_spec
     from ..evaluate.gate import gate

@@ -45,6 +45,18 @@ def rollback(registry: Registry | str | os.PathLike, name: str, *, alias: str = 
     """Move ``alias`` of ``name`` back to its previous version and record the decision.
 
     Returns the decision record. The command line's ``mlcore maintain rollback`` calls this.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile
+    >>> from mlcore.deploy import Registry
+    >>> from mlcore.deploy.artifact import Component, write_artifact
+    >>> root = tempfile.mkdtemp(); reg = Registry(root + "/reg")
+    >>> for i in (1, 2):
+    ...     _ = write_artifact(f"{root}/a{i}", {"model": Component("demo", {}, {"w": np.full(3, i)})})
+    ...     _ = reg.promote("m", reg.publish("m", f"{root}/a{i}").version)
+    >>> rollback(reg, "m", reason="bad night")["version"]
+    1
     """
     reg = _registry(registry)
     current = reg.alias(name, alias)
