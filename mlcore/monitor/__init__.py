@@ -30,6 +30,7 @@ from .multiple import adjust_pvalues
 from .multivariate import domain_classifier_test, mmd_test, pca_reconstruction_test
 from .performance import estimate_binary_performance, join_late_labels
 from .profile import ColumnProfile, Profile, profile, profile_drift
+from .profile_ray import profile_ray
 from .report import html_report
 from .result import TestResult
 from .store import MonitorStore
@@ -73,6 +74,7 @@ __all__ = [
     "ColumnProfile",
     "profile",
     "profile_drift",
+    "profile_ray",
     "ADWIN",
     "PageHinkley",
     "CUSUM",

@@ -378,8 +378,9 @@ def profile(data: Any, columns: Sequence[str] | None = None, *, edges: Mapping[s
 
     Parameters
     ----------
-    data : table-like
-        Any input :func:`mlcore._arrow.as_table` accepts.
+    data : table-like or ray.data.Dataset
+        Any input :func:`mlcore._arrow.as_table` accepts, or a Ray Dataset (profiled block by
+        block on the workers and merged exactly: :func:`~mlcore.monitor.profile_ray.profile_ray`).
     columns : list of str, optional
         Columns to profile (default: every numeric, string, dictionary and bool column).
     edges : dict, optional
@@ -399,6 +400,12 @@ def profile(data: Any, columns: Sequence[str] | None = None, *, edges: Mapping[s
     """
     if not 0 < sketch_alpha < 1:
         raise ValueError(f"sketch_alpha must lie in (0, 1), got {sketch_alpha!r}")
+    from .profile_ray import is_ray_dataset
+
+    if is_ray_dataset(data):
+        from .profile_ray import profile_ray
+
+        return profile_ray(data, columns, edges=edges, n_bins=n_bins, sketch_alpha=sketch_alpha)
     table = _arrow.as_table(data)
     if columns is None:
         columns = [n for n, f in zip(table.column_names, table.schema)

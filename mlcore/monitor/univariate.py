@@ -239,12 +239,22 @@ def quantile_edges(sorted_ref: np.ndarray, n_bins: int = 10) -> np.ndarray:
     finite = sorted_ref[lo:hi]
     if finite.size == 0:
         return np.zeros(0)
-    pos = np.linspace(0, 1, n_bins + 1)[1:-1] * (finite.size - 1)
+    below, above, frac = edge_ranks(finite.size, n_bins)
+    return edges_from_ranks(finite[below], finite[above], frac)
+
+
+def edge_ranks(n_finite: int, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ranks (0-based, among the sorted finite values) that :func:`quantile_edges` reads,
+    and the interpolation fractions: edge k = v[below_k] + (v[above_k] - v[below_k]) * frac_k."""
+    pos = np.linspace(0, 1, n_bins + 1)[1:-1] * (n_finite - 1)
     below = np.floor(pos).astype(np.int64)
-    above = np.minimum(below + 1, finite.size - 1)
-    frac = pos - below
-    q = finite[below] + (finite[above] - finite[below]) * frac
-    return np.unique(q)
+    above = np.minimum(below + 1, n_finite - 1)
+    return below, above, pos - below
+
+
+def edges_from_ranks(v_below: np.ndarray, v_above: np.ndarray, frac: np.ndarray) -> np.ndarray:
+    """:func:`quantile_edges` from the order statistics at :func:`edge_ranks`."""
+    return np.unique(v_below + (v_above - v_below) * frac)
 
 
 def bin_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
