@@ -279,3 +279,7 @@ def ad_normaliser_terms(big_n):
         acc += 1.0 / (big_n - 1 - t)
         g += acc / (t + 2)
     return acc + 1.0, g
+
+
+# the single-column walk, for callers that run columns on their own threads (nogil)
+walk_one = _walk_one

@@ -69,6 +69,19 @@ def walk(ref: SortedColumns, cur: SortedColumns, full: bool = True) -> tuple[np.
     return out_f, out_u, out_c
 
 
+def walk_serial(a: np.ndarray, b: np.ndarray, full: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`walk` for one column (sorted non-NaN ``a``, ``b``) on the calling thread: the
+    compiled walk releases the GIL, so several Python threads can walk different columns."""
+    out_f = np.empty((1, _walk.N_FLOAT), dtype=np.float64)
+    out_u = np.zeros((1, _walk.N_UINT), dtype=np.uint64)
+    out_c = np.zeros((1, 4 * _walk.N_TIES), dtype=np.int64)
+    if a.size == 0 or b.size == 0:
+        out_f[:] = np.nan
+    else:
+        _walk.walk_one(a, b, full, out_f[0], out_u[0], out_c[0])
+    return out_f, out_u, out_c
+
+
 # --------------------------------------------------------------------------------------------
 # p-values
 
