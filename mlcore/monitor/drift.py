@@ -238,7 +238,7 @@ class DriftMonitor:
         c = self.numeric_[f]
         rs = self._reference_column(f)
         cs = sort_columns(table, [c])
-        walked = _uni.walk_serial(rs.column(0), cs.column(0), any(t != "ks" for t in tests))
+        walked = _uni.walk_serial(rs.column(0), cs.column(0), _uni.walk_mode(tests))
         res = _uni.numeric_results(rs, cs, tests=tests, alpha=self.alpha, ks_method=self.ks_method,
                                    n_bins=self.n_bins, edges=[self.edges_[f]], ref_std=[self.std_[f]],
                                    walked=walked)[0]
