@@ -116,26 +116,22 @@ def delong_paired(pos_a: np.ndarray, neg_a: np.ndarray, pos_b: np.ndarray, neg_b
 
 def _target_vector(table: pa.Table, target: str, categories: list | None) -> tuple[np.ndarray, list | None]:
     """Numeric targets as float64 (nulls NaN); others as category codes of ``categories``
-    (extended with new values; nulls NaN)."""
+    (extended with the new values, in order of appearance; nulls NaN)."""
+    import pyarrow.compute as pc
+
     col = _arrow.get_column(table, target)
     kind = _arrow.type_kind(col.type)
     if kind == "numeric" and categories is None:
         return col.to_numpy(zero_copy_only=False).astype(np.float64), None
     if kind not in ("numeric", "string", "dictionary", "bool"):
         raise SchemaError(f"Expected a numeric, string, dictionary or bool target, got `{col.type}` - at column `{target}`")
-    vals = col.to_pylist()
+    if kind == "dictionary":
+        col = col.cast(col.type.value_type)
     cats = list(categories or [])
-    index = {v: i for i, v in enumerate(cats)}
-    out = np.empty(len(vals))
-    for i, v in enumerate(vals):
-        if v is None:
-            out[i] = np.nan
-            continue
-        if v not in index:
-            index[v] = len(cats)
-            cats.append(v)
-        out[i] = index[v]
-    return out, cats
+    known = set(cats)
+    cats += [v for v in pc.unique(col).to_pylist() if v is not None and v not in known]
+    codes = pc.index_in(col, value_set=pa.array(cats, col.type) if cats else pa.array([], col.type))
+    return codes.to_numpy(zero_copy_only=False).astype(np.float64), cats  # nulls -> NaN
 
 
 def _task_of(table: pa.Table, target: str, task: str | None) -> str:
@@ -294,14 +290,16 @@ def _error_shift(x, y, origin, oof_x, task, cats, rt, ct, ir, ic, segment_by, al
     overall = _weighted_diff(loss[cur_rows], loss[hold_rows], w[hold_rows], alpha, "concept_error_shift", target, extra)
     segments = {}
     if segment_by is not None:
-        sr = np.asarray(_arrow.get_column(rt, segment_by).to_pylist(), dtype=object)[np.asarray(ir)]
-        sc = np.asarray(_arrow.get_column(ct, segment_by).to_pylist(), dtype=object)[np.asarray(ic)]
-        seg = np.concatenate([sr, sc])
-        values = sorted(set(seg.tolist()), key=lambda v: (v is None, str(v)))
+        # only the sampled rows' segment values are read (at most 2 * max_rows)
+        sr = _arrow.get_column(rt, segment_by).take(pa.array(ir)).to_pylist()
+        sc = _arrow.get_column(ct, segment_by).take(pa.array(ic)).to_pylist()
+        values = sorted(set(sr) | set(sc), key=lambda v: (v is None, str(v)))
+        code = {v: k for k, v in enumerate(values)}
+        seg = np.array([code[v] for v in sr + sc], dtype=np.int64)
         res = {}
-        for v in values:
-            mh = np.array([s == v for s in seg[hold_rows]], dtype=bool)
-            mc = np.array([s == v for s in seg[cur_rows]], dtype=bool)
+        for k, v in enumerate(values):
+            mh = seg[hold_rows] == k
+            mc = seg[cur_rows] == k
             res[v] = _weighted_diff(loss[cur_rows][mc], loss[hold_rows][mh], w[hold_rows][mh], alpha,
                                     "concept_error_shift", target, dict(extra, segment=v))
         adj = adjust_pvalues([r.p_value for r in res.values()], "bonferroni")
@@ -359,8 +357,16 @@ def _loss(table: pa.Table, target: str, prediction: str, task: str) -> np.ndarra
         p = pt.to_numpy(zero_copy_only=False).astype(np.float64)
         out = (p - y) ** 2
         return out[np.isfinite(out)]
-    y, p = yt.to_pylist(), pt.to_pylist()
-    return np.array([float(a != b) for a, b in zip(y, p) if a is not None and b is not None])
+    import pyarrow.compute as pc
+
+    if yt.type != pt.type:
+        try:
+            pt = pt.cast(yt.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise SchemaError(f"Prediction `{prediction}` ({pt.type}) cannot be compared with target "
+                              f"`{target}` ({yt.type})") from exc
+    wrong = pc.drop_null(pc.not_equal(yt, pt))
+    return wrong.to_numpy(zero_copy_only=False).astype(np.float64)
 
 
 def error_drift(reference: Any, current: Any, target: str, prediction: str, *, task: str | None = None,

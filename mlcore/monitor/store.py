@@ -105,7 +105,10 @@ class _Postgres:
 
     def query(self, sql: str, params: Any = None) -> pa.Table:
         with self._con.cursor() as cur:
-            cur.execute(sql, params) if params else cur.execute(sql)
+            if params:
+                cur.execute(sql, params)
+            else:
+                cur.execute(sql)
             out = cur.fetch_arrow_table()
         self._con.commit()  # end the read transaction: later writes by others become visible
         return out
