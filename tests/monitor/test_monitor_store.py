@@ -45,12 +45,8 @@ def pg_uri():
 _PG_DB = [0]
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
-def target(request, tmp_path):
-    if request.param == "duckdb":
-        return str(tmp_path / "m.duckdb")
-    uri = request.getfixturevalue("pg_uri")
-    # a fresh database per test, so that the tests do not see each other's rows
+def _fresh_db(uri: str) -> str:
+    """A new database on the server, so that tests do not see each other's rows."""
     import adbc_driver_postgresql.dbapi as pg
 
     _PG_DB[0] += 1
@@ -59,6 +55,13 @@ def target(request, tmp_path):
         with con.cursor() as cur:
             cur.execute(f"CREATE DATABASE {name}")
     return uri.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def target(request, tmp_path):
+    if request.param == "duckdb":
+        return str(tmp_path / "m.duckdb")
+    return _fresh_db(request.getfixturevalue("pg_uri"))
 
 
 def _fill(store):
@@ -117,7 +120,7 @@ def test_store_reopen_keeps_rows(target):
 
 def test_both_backends_give_the_same_tables(tmp_path, pg_uri):
     outs = {}
-    for name, tgt in (("duckdb", str(tmp_path / "same.duckdb")), ("postgresql", pg_uri)):
+    for name, tgt in (("duckdb", str(tmp_path / "same.duckdb")), ("postgresql", _fresh_db(pg_uri))):
         with MonitorStore(tgt) as s:
             _fill(s)
             outs[name] = (s.results(), s.events().drop_columns(["time"]), s.profiles(), s.load_profile("reference"))
@@ -140,3 +143,24 @@ def test_profile_json_roundtrip_and_bad_text():
         Profile.from_json(json.dumps(bad))
     with pytest.raises(ArtifactError, match="JSON"):
         Profile.from_json("{not json")
+
+
+def test_cli_check_writes_to_postgresql(tmp_path, pg_uri):
+    import pyarrow.parquet as pq
+    from click.testing import CliRunner
+
+    from mlcore.monitor.cli import monitor as monitor_cli
+
+    pg_uri = _fresh_db(pg_uri)
+    ref, cur = _ref_cur()
+    pq.write_table(ref, tmp_path / "ref.parquet")
+    pq.write_table(cur, tmp_path / "cur.parquet")
+    runner = CliRunner()
+    r = runner.invoke(monitor_cli, ["fit", str(tmp_path / "ref.parquet"), "--out", str(tmp_path / "mon")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(monitor_cli, ["check", str(tmp_path / "mon"), str(tmp_path / "cur.parquet"),
+                                    "--store", pg_uri, "--window", "cli-w"])
+    assert r.exit_code == 1, r.output
+    with MonitorStore(pg_uri) as s:
+        got = s.query("SELECT \"column\", drifted FROM results WHERE \"window\" = $1 ORDER BY \"column\"", ["cli-w"])
+    assert got["column"].to_pylist() == ["a", "b", "c"] and got["drifted"].to_pylist() == [True, False, True]
