@@ -20,7 +20,11 @@ P(Y | X) moved, which P(X) alone cannot show and which a change of P(X) alone mu
   capped at ``max_weight``), so a change of P(X) towards regions where the model errs more is
   not mistaken for concept drift. Reported: the difference with a normal (1 − alpha) interval
   and its p-value (two-sided); per segment with Bonferroni across segments. The error is the
-  0/1 loss for a classification target and the squared error for a regression target.
+  0/1 loss for a classification target and the squared error for a regression target. This
+  test is approximate: the weights are estimated, and under a strong shift of P(X) (few
+  effective reference rows, capped weights) its p-value can fall below the level without a
+  concept change (seen in 2 of 24 seeded runs with a 1 σ input shift). It explains and locates a
+  drift; the verdict is the joint test's.
 
 :func:`prediction_drift` covers P(Ŷ) (univariate tests of the prediction column) and P(X, Ŷ)
 (the domain classifier on the inputs with the prediction). :func:`error_drift` compares logged
