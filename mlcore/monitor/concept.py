@@ -73,6 +73,28 @@ class ConceptDriftReport:
         """Segments whose error shift is significant after Bonferroni across segments."""
         return [s for s, r in self.segments.items() if r.details.get("significant")]
 
+    def events(self, where: str = "") -> list:
+        """Recorded events (:class:`~mlcore.monitor.Event`, kind ``"concept"``): one for the
+        verdict when it is drift, one per segment whose error shift is significant. They go to
+        :class:`~mlcore.monitor.AlertManager` rules and :meth:`MonitorStore.add_events` like any
+        other event."""
+        from .events import Event
+
+        out = []
+        target = self.joint.column
+        if self.drifted:
+            d = self.joint.details
+            out.append(Event("concept", target or "", where, {
+                "test": self.joint.test, "auc_gain": self.joint.effect_size, "p_value": self.joint.p_value,
+                "auc_x": d.get("auc_x"), "auc_xy": d.get("auc_xy"), "auc_floor": self.auc_floor,
+                "error_shift": self.error.statistic, "error_ci": self.error.details.get("ci")}))
+        for seg in self.drifted_segments:
+            r = self.segments[seg]
+            out.append(Event("concept", target or "", f"{where}/{seg}" if where else str(seg), {
+                "test": r.test, "segment": seg, "error_shift": r.statistic, "ci": r.details.get("ci"),
+                "adjusted_p_value": r.details.get("adjusted_p_value")}))
+        return out
+
     def to_dict(self) -> dict:
         return {"drifted": self.drifted, "alpha": self.alpha, "auc_floor": self.auc_floor,
                 "joint": self.joint.to_dict(), "error": self.error.to_dict(),

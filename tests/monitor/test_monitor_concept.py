@@ -56,6 +56,7 @@ def test_concept_drift_is_quiet_when_only_the_inputs_move():
         r = concept_drift(ref, cur, ["x1", "x2"], "y", n_folds=3, seed=seed)
         assert r.joint.details["auc_x"] > 0.7
         flagged.append(r.drifted)
+        assert not [e for e in r.events() if e.where == ""]  # no verdict event
         if seed < 2:  # a domain classifier on (X, Y) alone would call this drift: not a concept test
             plain.append(domain_classifier_test(ref, cur, ["x1", "x2", "y"], n_folds=3).p_value < 0.05)
     assert flagged == [False] * 6
@@ -80,6 +81,9 @@ def test_concept_drift_per_segment_traces_the_segment():
     assert r.drifted_segments == ["hi"]
     assert r.segments["hi"].statistic > 0.2 and r.segments["lo"].details["adjusted_p_value"] > 0.05
     assert set(r.to_dict()["segments"]) == {"hi", "lo"}
+    ev = r.events(where="w7")
+    assert [(e.kind, e.where) for e in ev] == [("concept", "w7"), ("concept", "w7/hi")]
+    assert ev[0].evidence["auc_gain"] == r.joint.effect_size and ev[1].evidence["segment"] == "hi"
 
 
 def test_concept_drift_categorical_target_and_small_or_bad_input():
