@@ -60,3 +60,15 @@ def test_bucket_interval_holds_the_rank():
     for r in range(0, s.size, 7):
         lo, hi = _bucket_interval(p, r)
         assert lo <= s[r] <= hi, (r, s[r], lo, hi)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_ray_profile_exact_even_when_a_sketch_bucket_misses(ray_local, monkeypatch):
+    # force every gathered range to miss its rank: the driver must fall back to the whole column
+    import importlib
+
+    pr = importlib.import_module("mlcore.monitor.profile_ray")  # the package exports a function of that name
+
+    monkeypatch.setattr(pr, "_bucket_interval", lambda c, rank: (5e300, 6e300))
+    t = _table(n=3000, seed=9).select(["x", "disc"])
+    assert profile_ray(ray_local.data.from_arrow(t).repartition(2)) == profile(t)
