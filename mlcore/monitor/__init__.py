@@ -8,8 +8,11 @@
 - :mod:`~mlcore.monitor.profile`: mergeable, savable batch profiles;
 - :mod:`~mlcore.monitor.detectors`: ADWIN, Page-Hinkley, CUSUM, DDM, EDDM, HDDM-A, HDDM-W, KSWIN;
 - :mod:`~mlcore.monitor.multivariate`: domain classifier (AUC with a DeLong interval), MMD;
+- :mod:`~mlcore.monitor.concept`: concept drift P(Y|X), P(X, Ŷ), P(Ŷ) and the model's error;
+- :mod:`~mlcore.monitor.profile_ray`: profiles of a Ray Dataset, merged exactly;
 - :mod:`~mlcore.monitor.windows`, :mod:`~mlcore.monitor.events`, :mod:`~mlcore.monitor.store`,
-  :mod:`~mlcore.monitor.report`: windows, events/rules/alerts, the DuckDB store, the HTML report.
+  :mod:`~mlcore.monitor.report`: windows, events/rules/alerts, the store (DuckDB or
+  PostgreSQL through ADBC), the HTML report.
 
 The command line lives in :mod:`mlcore.monitor.cli` (a click group, not imported here).
 """
@@ -23,6 +26,7 @@ from .categorical import (
     linf_distance,
     total_variation,
 )
+from .concept import ConceptDriftReport, concept_drift, error_drift, prediction_drift
 from .detectors import ADWIN, CUSUM, DDM, EDDM, HDDMA, HDDMW, KSWIN, PageHinkley, load_detector
 from .drift import DriftMonitor, DriftReport, FeatureDrift, SegmentedDriftMonitor
 from .events import AlertManager, Event, Rule, events_from_report, log_action, webhook_action
@@ -30,6 +34,7 @@ from .multiple import adjust_pvalues
 from .multivariate import domain_classifier_test, mmd_test, pca_reconstruction_test
 from .performance import estimate_binary_performance, join_late_labels
 from .profile import ColumnProfile, Profile, profile, profile_drift
+from .profile_ray import profile_ray
 from .report import html_report
 from .result import TestResult
 from .store import MonitorStore
@@ -66,6 +71,10 @@ __all__ = [
     "categorical_jensen_shannon",
     "adjust_pvalues",
     "DriftMonitor",
+    "concept_drift",
+    "ConceptDriftReport",
+    "prediction_drift",
+    "error_drift",
     "DriftReport",
     "FeatureDrift",
     "SegmentedDriftMonitor",
@@ -73,6 +82,7 @@ __all__ = [
     "ColumnProfile",
     "profile",
     "profile_drift",
+    "profile_ray",
     "ADWIN",
     "PageHinkley",
     "CUSUM",

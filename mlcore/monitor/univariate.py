@@ -54,9 +54,19 @@ _NO_BITMAP = np.zeros(0, dtype=np.uint8)
 # the walk over many features
 
 
-def walk(ref: SortedColumns, cur: SortedColumns, full: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def walk_mode(tests: Sequence[str]) -> int:
+    """What the merge walk must compute for ``tests``: 0 KS only, 1 also CvM and W1 (and the
+    histogram distances, which need no walk), 2 also Anderson-Darling."""
+    if "ad" in tests:
+        return 2
+    return 1 if any(t != "ks" for t in tests) else 0
+
+
+def walk(ref: SortedColumns, cur: SortedColumns, full: int | bool = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run the fused merge walk for every feature; (out_f, out_u, out_c) as in ``kernels/drift_walk``.
-    ``full=False`` computes the KS numbers only (the other slots are then not meaningful)."""
+    ``full`` (see :func:`walk_mode`): 0 computes the KS numbers only, 1 adds CvM and W1, 2 adds
+    AD (slots not computed are not meaningful)."""
+    full = 2 if full is True else (0 if full is False else int(full))
     if len(ref.names) != len(cur.names):
         raise ShapeError(f"reference has {len(ref.names)} columns, current has {len(cur.names)}")
     nf = len(ref.names)
@@ -66,6 +76,19 @@ def walk(ref: SortedColumns, cur: SortedColumns, full: bool = True) -> tuple[np.
     if nf:
         with _jit.parallel_section():
             _walk.merge_walk(ref.values, ref.start, ref.n, cur.values, cur.start, cur.n, full, out_f, out_u, out_c)
+    return out_f, out_u, out_c
+
+
+def walk_serial(a: np.ndarray, b: np.ndarray, full: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`walk` for one column (sorted non-NaN ``a``, ``b``) on the calling thread: the
+    compiled walk releases the GIL, so several Python threads can walk different columns."""
+    out_f = np.empty((1, _walk.N_FLOAT), dtype=np.float64)
+    out_u = np.zeros((1, _walk.N_UINT), dtype=np.uint64)
+    out_c = np.zeros((1, 4 * _walk.N_TIES), dtype=np.int64)
+    if a.size == 0 or b.size == 0:
+        out_f[:] = np.nan
+    else:
+        _walk.walk_one(a, b, int(full), out_f[0], out_u[0], out_c[0])
     return out_f, out_u, out_c
 
 
@@ -239,12 +262,22 @@ def quantile_edges(sorted_ref: np.ndarray, n_bins: int = 10) -> np.ndarray:
     finite = sorted_ref[lo:hi]
     if finite.size == 0:
         return np.zeros(0)
-    pos = np.linspace(0, 1, n_bins + 1)[1:-1] * (finite.size - 1)
+    below, above, frac = edge_ranks(finite.size, n_bins)
+    return edges_from_ranks(finite[below], finite[above], frac)
+
+
+def edge_ranks(n_finite: int, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ranks (0-based, among the sorted finite values) that :func:`quantile_edges` reads,
+    and the interpolation fractions: edge k = v[below_k] + (v[above_k] - v[below_k]) * frac_k."""
+    pos = np.linspace(0, 1, n_bins + 1)[1:-1] * (n_finite - 1)
     below = np.floor(pos).astype(np.int64)
-    above = np.minimum(below + 1, finite.size - 1)
-    frac = pos - below
-    q = finite[below] + (finite[above] - finite[below]) * frac
-    return np.unique(q)
+    above = np.minimum(below + 1, n_finite - 1)
+    return below, above, pos - below
+
+
+def edges_from_ranks(v_below: np.ndarray, v_above: np.ndarray, frac: np.ndarray) -> np.ndarray:
+    """:func:`quantile_edges` from the order statistics at :func:`edge_ranks`."""
+    return np.unique(v_below + (v_above - v_below) * frac)
 
 
 def bin_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -368,7 +401,7 @@ def numeric_results(
         if t not in NUMERIC_TESTS:
             raise ValueError(f"unknown numeric test {t!r}; expected one of {NUMERIC_TESTS}")
     full = any(t != "ks" for t in tests)
-    out_f, out_u, out_c = walked if walked is not None else walk(ref, cur, full)
+    out_f, out_u, out_c = walked if walked is not None else walk(ref, cur, walk_mode(tests))
     hist = [t for t in tests if t in ("psi", "jensen_shannon", "hellinger", "kl")]
     results = []
     for f, name in enumerate(ref.names):
