@@ -2,7 +2,8 @@
 
 Each column's valid values are copied (nulls dropped through the validity bitmap, the only safe
 reading of Arrow nulls, whose value slots hold arbitrary bits) into its segment of one float64
-buffer and sorted there in place by NumPy, which puts every NaN, whatever its sign bit, last.
+buffer and sorted there in place (a compiled radix sort from 65,536 values, NumPy's sort below),
+both putting every NaN, whatever its sign bit, last.
 ``n[f]`` counts the non-NaN values, so the compiled merge walk never sees a NaN.
 """
 
@@ -16,6 +17,7 @@ import numba
 import numpy as np
 
 from .. import _arrow
+from .._kernels import drift_sort as _sort
 from .._kernels import drift_walk as _walk
 
 
@@ -68,7 +70,10 @@ def sort_columns(table: Any, columns: Sequence[str]) -> SortedColumns:
                 continue
             pos = _walk.compact_valid(v.length, v.offset, v.validity, v.values, flat, pos)
         seg = flat[int(start[f]):pos]
-        seg.sort()
+        if seg.size >= _sort.RADIX_FROM:
+            _sort.radix_sort_f64(seg)
+        else:
+            seg.sort()
         # NaN sort last, and searchsorted orders NaN the same way: the first NaN's position.
         k = int(np.searchsorted(seg, np.nan, side="left")) if seg.size else 0
         n[f] = k
@@ -76,7 +81,7 @@ def sort_columns(table: Any, columns: Sequence[str]) -> SortedColumns:
 
     threads = min(numba.get_num_threads(), len(columns))
     if threads > 1 and int(sizes.sum()) >= _THREADED_FROM:
-        # NumPy's sort and the compaction kernel (nogil) release the GIL: columns sort in parallel
+        # the sorts and the compaction kernel (nogil) release the GIL: columns sort in parallel
         with ThreadPoolExecutor(max_workers=threads) as pool:
             list(pool.map(one, range(len(columns))))
     else:
