@@ -419,7 +419,8 @@ def run_demo(config: DemoConfig) -> dict:
                                "decision": f"v{mv.version} promoted to production" if promoted else "refused",
                                "evidence": {m: round(v, 4) for m, v in bundle.metrics.items()}})
     if not promoted:
-        raise RuntimeError("the first model does not meet the goal on its test month; the demo cannot go on")
+        raise RuntimeError("the first model does not meet the goal on its test month, so nothing can be deployed "
+                           f"(use more of the data: --sample): {gres.summary()}")
     st.done(f"{gres.verdict}: " + ", ".join(f"{m.name} {m.value:.3f}" for m in gres.metrics)
             + f"; v{mv.version} -> production")
 
