@@ -155,7 +155,7 @@ def line_chart(x_labels: Sequence[str], series: Sequence[dict], *, title: str, y
                     out += [f'<line x1="{x - 4:.1f}" x2="{x + 4:.1f}" y1="{sy(v):.1f}" y2="{sy(v):.1f}" stroke="{c}"/>'
                             for v in (a, b)]
         pts = [(sx(i), sy(v)) for i, v in enumerate(vs) if math.isfinite(v)]
-        if len(pts) > 1:
+        if len(pts) > 1 and not s.get("points_only"):
             dash = ' stroke-dasharray="6 4"' if s.get("dash") else ""
             out.append(f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in pts)}" fill="none" '
                        f'stroke="{c}" stroke-width="2.2"{dash}/>')
@@ -331,14 +331,91 @@ def _summary_lines(story: dict) -> list[str]:
         lines.append(f"Monitoring: input drift in {', '.join(drifted) or 'no month'}; goal missed in "
                      f"{', '.join(flagged) or 'no month'}.")
     for dec in story.get("decisions", []):
-        if dec.get("kind") in ("promote", "keep", "retrain", "rollback"):
-            lines.append(f"{dec['month']}: {dec['decision']}")
+        if dec.get("kind") in ("deployed", "promoted", "promotion_refused", "rollback", "retrain_failed"):
+            v = f" v{dec['version']}" if dec.get("version") else ""
+            lines.append(f"{str(dec.get('at') or '')[:10]} {dec['kind']}{v}: {_short_reason(dec)}")
     return lines
+
+
+def _short_reason(dec: dict) -> str:
+    """The decision's reason without the policy preamble ("... -> what was decided")."""
+    reason = str(dec.get("reason", ""))
+    return reason.split(" -> ", 1)[1] if " -> " in reason else reason
 
 
 def _mean(vals) -> float:
     v = [_num(x) for x in vals if math.isfinite(_num(x))]
     return sum(v) / len(v) if v else math.nan
+
+
+_KIND_CLASS = {"deployed": "ok", "promoted": "ok", "promotion_refused": "no", "retrain_failed": "no",
+               "retrain_triggered": "info", "retrain_skipped": "info", "rollback": "info"}
+
+
+def _evidence_html(d: dict) -> str:
+    """The evidence of one decision, in a few lines (the full record is in the decision log)."""
+    ev = d.get("evidence") or {}
+    kind = d.get("kind")
+    if kind == "deployed":
+        return _e(", ".join(f"{k} {_fmt(_num(v), 4)}" for k, v in (ev.get("metrics") or {}).items()
+                            if isinstance(v, (int, float))))
+    if kind in ("promoted", "promotion_refused"):
+        champ = ev.get("champion") or {}
+        w = ev.get("evaluation_window") or {}
+        lines = [f"{ev.get('metric')} on {_fmt(w.get('rows'))} rows {str(w.get('start', ''))[:10]} .. "
+                 f"{str(w.get('end', ''))[:10]}: champion {_fmt(_num(champ.get('value')), 4)} "
+                 f"({'meets' if champ.get('meets_goal') else 'misses'} the goal)"]
+        for c in ev.get("challengers", []):
+            diff = c.get("difference") or {}
+            lines.append(f"{c['name']} {_fmt(_num(c.get('value')), 4)}: improvement {_fmt(_num(diff.get('improvement')), 3)} "
+                         f"[{_fmt(_num((diff.get('interval') or [None])[0]), 3)}, "
+                         f"{_fmt(_num((diff.get('interval') or [None, None])[1]), 3)}], "
+                         f"{'meets' if c.get('meets_goal') else 'misses'} the goal, "
+                         f"{'beats' if c.get('beats_champion') else 'does not beat'} the champion")
+        wt = ev.get("weights") or {}
+        if wt:
+            lines.append(f"weights: domain AUC {_fmt(_num(wt.get('domain_auc')), 3)}, effective sample size "
+                         f"{_fmt(_num(wt.get('effective_sample_size')), 4)}")
+        return "<br>".join(_e(x) for x in lines)
+    if kind in ("retrain_triggered", "retrain_skipped"):
+        pols = [p for p in ev.get("policies", []) if p.get("triggered")] or ev.get("policies", [])
+        return _e("; ".join(f"{p.get('policy')}: {p.get('reason')}" for p in pols))
+    return f"<code>{_e(json.dumps(ev, sort_keys=True, default=str)[:300])}</code>"
+
+
+def _audit_evidence(a: dict) -> str:
+    ev = a.get("evidence")
+    if ev is None:
+        return _e(a.get("reason") or "")
+    if isinstance(ev, dict) and "reason" in ev:  # a retraining's evidence: its verdict
+        return _e(f"promote={ev.get('promote')}: {ev.get('reason')}")
+    if isinstance(ev, dict) and isinstance(ev.get("goal"), dict):  # the goal gate's checks
+        return _e("goal gate: " + ", ".join(f"{k} {_fmt(_num(v.get('value')), 4)} {'pass' if v.get('passed') else 'fail'}"
+                                            for k, v in ev["goal"].items()))
+    return f"<code>{_e(json.dumps(ev, sort_keys=True, default=str)[:400])}</code>"
+
+
+def _comparison_figure(d: dict, goal: dict) -> str:
+    """Champion and challengers of one retraining: the compared metric with its interval, on the
+    same rows, the goal's range shaded."""
+    ev = d["evidence"]
+    metric = ev.get("metric", "")
+    champ = ev.get("champion") or {}
+    names = ["champion"] + [c["name"] for c in ev.get("challengers", [])]
+    items = [champ] + list(ev.get("challengers", []))
+    vals = [_num(c.get("value")) for c in items]
+    ivs = [c.get("interval") or [None, None] for c in items]
+    band = next(((m.get("min"), m.get("max")) for m in goal.get("metrics", []) if m.get("name") == metric), None)
+    when = str(d.get("at") or "")[:7]
+    svg = line_chart(names, [{"label": f"{metric} on the evaluation window (95% interval)", "values": vals,
+                              "low": [i[0] for i in ivs], "high": [i[1] for i in ivs],
+                              "fail": [not c.get("meets_goal", True) for c in items], "points_only": True}],
+                     title=f"Retraining at {when}: {d.get('kind')}", ylabel=metric, xlabel="model",
+                     band=band, band_label="goal range", width=420, height=280)
+    return _figure(f"comparison-{when}", svg,
+                   f"Every model scored on the same {_fmt((ev.get('evaluation_window') or {}).get('rows'))} most recent "
+                   f"labelled flights; hollow red: the model misses the goal on some metric. Chosen: {ev.get('chosen')}; "
+                   f"{_short_reason(d)}")
 
 
 def render_dashboard(story: dict) -> str:
@@ -474,33 +551,42 @@ def render_dashboard(story: dict) -> str:
 
     # -- decisions ----------------------------------------------------------------------------
     parts.append('<section id="section-decisions"><h2>Every decision</h2>')
+    parts.append('<p class="muted">From the maintainer\'s decision log: every deployment, every retraining '
+                 "the monitoring rules asked for, and what the registry did with its challenger.</p>")
     rows, classes = [], []
     for d in story.get("decisions", []):
         kind = d.get("kind", "")
-        rows.append((_e(d.get("month", "")), _e(kind), _e(d.get("decision", "")),
-                     f"<code>{_e(json.dumps(d.get('evidence', {}), sort_keys=True, default=str)[:900])}</code>"))
-        classes.append("good" if kind in ("promote", "deploy") else ("bad" if kind in ("keep", "refused") else ""))
-    parts.append(_table(["when", "kind", "decision", "evidence"], rows, left=4, classes=classes))
+        rows.append((_e(str(d.get("at") or "")[:10]), f'<span class="pill {_KIND_CLASS.get(kind, "info")}">{_e(kind)}</span>',
+                     _fmt(d.get("version")), _fmt(d.get("previous")), _e(d.get("reason", "")),
+                     _evidence_html(d)))
+        classes.append("good" if kind in ("promoted", "deployed") else
+                       ("bad" if kind in ("promotion_refused", "retrain_failed") else ""))
+    parts.append(_table(["data time", "decision", "version", "previous", "reason", "evidence"], rows, left=6,
+                        classes=classes))
+    comps = [d for d in story.get("decisions", []) if d.get("kind") in ("promoted", "promotion_refused")
+             and (d.get("evidence") or {}).get("champion")]
+    if comps:
+        parts.append("<h3>Champion vs challengers, on the same recent window</h3>")
+        parts.append('<div class="plots">' + "".join(_comparison_figure(d, goal) for d in comps) + "</div>")
     mrows = []
     for r in months:
         mrows.append((_e(r["month"]), f"v{r.get('model_version')}", _fmt(r["scored"]["rows"]),
                       _fmt(r["labels"]["labelled"]), f"{r['labels']['late_rate']:.1%}",
                       _e(", ".join(r.get("drifted_inputs", [])) or "none"), _pill(r.get("goal_met", False), "met", "missed"),
-                      _e(", ".join(r.get("alerts", [])) or "none")))
+                      _e(", ".join(r.get("alerts", [])) or "none"),
+                      _e(", ".join(f"{m['kind']}" + (f" v{m['version']}" if m.get("version") else "")
+                                   for m in r.get("maintenance", [])) or "none")))
     if mrows:
         parts.append("<h3>Month by month</h3>")
         parts.append(_table(["month", "model", "scored", "labelled", "late rate", "drifted inputs", "goal",
-                             "alerts fired"], mrows, left=1))
+                             "alerts fired", "maintenance"], mrows, left=9))
     audit = story.get("registry", {}).get("audit", [])
     if audit:
         arows = [(_e(a.get("time", "")[:19]), _e(a.get("event", "")), _e(a.get("model", "")), _fmt(a.get("version")),
-                  _e(a.get("alias", "") or ""), _fmt(a.get("previous")),
-                  f"<code>{_e(json.dumps(a.get('evidence'), sort_keys=True, default=str)[:400])}</code>"
-                  if a.get("evidence") is not None else _e(a.get("reason") or ""))
-                 for a in audit]
+                  _e(a.get("alias", "") or ""), _fmt(a.get("previous")), _audit_evidence(a)) for a in audit]
         parts.append("<h3>Registry audit log</h3>")
         parts.append(_table(["time (UTC)", "event", "model", "version", "alias", "previous", "evidence / reason"],
-                            arows, left=3))
+                            arows, left=7))
     parts.append("</section>")
     t = story.get("timings", {})
     if t:

@@ -69,7 +69,11 @@ def test_demo_dashboard_renders_in_headless_chromium(demo_run, tmp_path):
         (tmp_path / "dashboard.png").write_bytes(shot)
         std, inked = _ink(shot)
         assert std > 20 and inked > 0.02, (std, inked)
-        for key in PLOTS:
+        comparisons = [f.get_attribute("id")[len("plot-"):] for f in
+                       drv.find_elements(By.CSS_SELECTOR, "figure[id^='plot-comparison-']")]
+        n_retrain = sum(d["kind"] in ("promoted", "promotion_refused") for d in demo_run["story"]["decisions"])
+        assert len(comparisons) == n_retrain > 0
+        for key in PLOTS + tuple(comparisons):
             fig = drv.find_element(By.ID, f"plot-{key}")
             svg = fig.find_element(By.TAG_NAME, "svg")
             drv.execute_script("arguments[0].scrollIntoView({block: 'center'});", svg)

@@ -38,7 +38,7 @@ def test_demo_first_model_goes_through_the_gate_and_the_registry(demo_run):
     audit = story["registry"]["audit"]
     first = next(a for a in audit if a["event"] == "promote")
     assert first["version"] == 1 and first["alias"] == "production"
-    assert all(e["passed"] for e in first["evidence"].values())  # goal_gate's evidence
+    assert all(e["passed"] for e in first["evidence"]["goal"].values())  # the goal gate's checks
     assert story["months"][0]["model_version"] == 1
 
 
@@ -104,3 +104,51 @@ def test_demo_month_option_limits_the_run(tmp_path):
     assert [m["month"] for m in story["months"]] == ["Sep"]
     assert (tmp_path / "o" / "dashboard.html").exists()
     assert np.isfinite(story["months"][0]["metrics"]["roc_auc"]["value"])
+
+
+def test_demo_maintenance_retrains_compares_on_the_same_window_and_promotes(demo_run):
+    import json
+
+    story, out = demo_run["story"], demo_run["out"]
+    decisions = story["decisions"]
+    kinds = [d["kind"] for d in decisions]
+    assert kinds[0] == "deployed" and decisions[0]["version"] == 1
+    # every retraining was asked for by a monitoring rule, and ended in a registry decision
+    assert kinds.count("retrain_triggered") >= 1
+    outcomes = [d for d in decisions if d["kind"] in ("promoted", "promotion_refused")]
+    assert len(outcomes) == kinds.count("retrain_triggered")
+    for d in outcomes:
+        ev = d["evidence"]
+        assert ev["metric"] == "log_loss" and ev["champion"] is not None and ev["challengers"]
+        # the full report: champion and every challenger scored on the very same recent rows,
+        # which lie after every row the challengers were trained on
+        with open(out / "registry" / ev["report"], encoding="utf-8") as f:
+            report = json.load(f)
+        window = report["evaluation_window"]
+        comp = report["comparison"]
+        assert comp["n_rows"] == window["rows"] > 0
+        assert comp["champion"]["gate"]["n_rows"] == window["rows"]
+        for c in comp["challengers"]:
+            assert c["gate"]["n_rows"] == window["rows"]
+            assert c["window"]["end"] <= window["start"]
+        assert d["at"][:7] <= window["end"][:7]  # the window is the latest labelled month
+    # at least one challenger won: promoted through the registry, with its audit entry
+    promoted = [d for d in decisions if d["kind"] == "promoted"]
+    assert promoted, [d["reason"] for d in outcomes]
+    audit = story["registry"]["audit"]
+    for d in promoted:
+        entry = next(a for a in audit if a["event"] == "promote" and a["version"] == d["version"])
+        assert entry["alias"] == "production" and entry["previous"] == d["previous"]
+        assert entry["evidence"]["promote"] is True and entry["evidence"]["chosen"]
+        best = next(c for c in d["evidence"]["challengers"] if c["name"] == d["evidence"]["chosen"])
+        assert best["meets_goal"] and best["beats_champion"]
+        assert best["difference"]["improvement"] > 0
+    refused = [d for d in decisions if d["kind"] == "promotion_refused"]
+    for d in refused:
+        assert any(a["event"] == "promotion_refused" and a["version"] == d["version"] for a in audit)
+    # the promoted model serves the next months, as the registry's alias says
+    last = promoted[-1]
+    assert story["registry"]["aliases"]["production"] == (last["version"] if not any(
+        d["kind"] == "promoted" and d["version"] > last["version"] for d in decisions) else None)
+    after = [m for m in story["months"] if m["month_number"] > int(last["at"][5:7])]
+    assert after and all(m["model_version"] == last["version"] for m in after)
