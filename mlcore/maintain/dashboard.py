@@ -23,7 +23,7 @@ import math
 import os
 from typing import Any, Sequence
 
-__all__ = ["render_dashboard", "write_dashboard", "line_chart", "heatmap", "bar_chart"]
+__all__ = ["render_dashboard", "write_dashboard", "summary_lines", "line_chart", "heatmap", "bar_chart"]
 
 _COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f"]
 
@@ -54,20 +54,19 @@ def _fmt(v: Any, digits: int = 3) -> str:
 
 
 def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    """Round tick values covering [lo, hi]."""
+    """Round tick values inside [lo, hi]: the finest step of 1, 2, 2.5 or 5 times a power of ten
+    that gives at most ``n + 1`` ticks (so 3 to ``n + 1`` of them)."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         return [lo] if math.isfinite(lo) else [0.0]
-    raw = (hi - lo) / max(n - 1, 1)
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    start = math.floor(lo / step) * step
-    ticks = []
-    t = start
-    while t <= hi + step * 1e-9:
-        if t >= lo - step * 1e-9:
-            ticks.append(round(t, 12))
-        t += step
-    return ticks
+    e = math.floor(math.log10((hi - lo) / max(n - 1, 1)))
+    steps = sorted(m * 10.0 ** k for k in (e - 1, e, e + 1) for m in (1, 2, 2.5, 5))
+
+    def count(step):
+        return math.floor(hi / step + 1e-9) - math.ceil(lo / step - 1e-9) + 1
+
+    step = next((st for st in steps if count(st) <= n + 1), steps[-1])
+    first = math.ceil(lo / step - 1e-9)
+    return [round((first + i) * step, 12) for i in range(max(count(step), 1))]
 
 
 def _frame(w: int, h: int, title: str) -> list[str]:
@@ -86,6 +85,13 @@ def line_chart(x_labels: Sequence[str], series: Sequence[dict], *, title: str, y
     ``high`` (an interval drawn as error bars), ``dash`` and ``color``. ``band``: ``(lo, hi)`` of the
     acceptable range (None for an open side), shaded green. ``markers``: ``(x index, text)`` drawn
     as labelled vertical lines (model changes).
+
+    Examples
+    --------
+    >>> svg = line_chart(["Sep", "Oct"], [{"label": "auc", "values": [0.71, 0.66]}], title="t", ylabel="auc",
+    ...                  band=(0.65, None))
+    >>> svg.startswith("<svg") and svg.count("<circle") == 2
+    True
     """
     pl, pr, pt, pb = 58, 16, 30, 58
     iw, ih = width - pl - pr, height - pt - pb
@@ -185,7 +191,14 @@ def _heat_color(v: float, vmax: float) -> str:
 
 def heatmap(rows: Sequence[str], cols: Sequence[str], values: Sequence[Sequence], flags: Sequence[Sequence], *,
             title: str, value_label: str, xlabel: str = "month", ylabel: str = "feature") -> str:
-    """An SVG heat map (rows x cols) with the value in each cell; flagged cells get a thick border."""
+    """An SVG heat map (rows x cols) with the value in each cell; flagged cells get a thick border.
+
+    Examples
+    --------
+    >>> svg = heatmap(["temp"], ["Sep", "Oct"], [[0.7, 0.5]], [[True, False]], title="t", value_label="effect")
+    >>> svg.count('stroke="#222"')
+    1
+    """
     cw, rh = 64, 22
     pl, pr, pt, pb = 110, 120, 30, 48
     width = pl + cw * max(len(cols), 1) + pr
@@ -229,7 +242,14 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], values: Sequence[Sequence]
 
 def bar_chart(labels: Sequence[str], values: Sequence, *, title: str, ylabel: str, colors: Sequence[str],
               legend: Sequence[tuple] = (), percent: bool = False, width: int = 620, height: int = 280) -> str:
-    """A vertical SVG bar chart with a y axis, value labels and a colour legend."""
+    """A vertical SVG bar chart with a y axis, value labels and a colour legend.
+
+    Examples
+    --------
+    >>> svg = bar_chart(["Sep", "Dec"], [0.13, 0.33], title="t", ylabel="late", colors=["#d62728"] * 2, percent=True)
+    >>> "33.0%" in svg
+    True
+    """
     pl, pr, pt, pb = 58, 16, 30, 54
     iw, ih = width - pl - pr, height - pt - pb
     n = max(len(labels), 1)
@@ -600,7 +620,15 @@ def render_dashboard(story: dict) -> str:
 
 
 def write_dashboard(story: dict, path: str | os.PathLike) -> str:
-    """Write :func:`render_dashboard` to ``path``; returns the path."""
+    """Write :func:`render_dashboard` to ``path``; returns the path.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = write_dashboard({"months": [], "decisions": []}, os.path.join(tempfile.mkdtemp(), "d.html"))
+    >>> os.path.getsize(path) > 0
+    True
+    """
     page = render_dashboard(story)
     with open(path, "w", encoding="utf-8") as f:
         f.write(page)
@@ -608,5 +636,12 @@ def write_dashboard(story: dict, path: str | os.PathLike) -> str:
 
 
 def summary_lines(story: dict) -> list[str]:
-    """The terminal summary of a story."""
+    """The terminal summary of a story (one line per fact or decision).
+
+    Examples
+    --------
+    >>> summary_lines({"decisions": [{"kind": "promoted", "version": 3, "at": "2013-10-31T23:59:59",
+    ...                               "reason": "alert -> expanding wins"}]})
+    ['2013-10-31 promoted v3: expanding wins']
+    """
     return _summary_lines(story)

@@ -45,7 +45,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["DemoConfig", "run_demo", "MONTH_NAMES", "FEATURES_NUMERIC", "FEATURES_CATEGORICAL"]
+__all__ = ["DemoConfig", "run_demo", "load_flights", "make_goal", "make_plan", "candidates", "Preparation",
+           "MONTH_NAMES", "FEATURES_NUMERIC", "FEATURES_CATEGORICAL"]
 
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -143,6 +144,12 @@ def load_flights(*, sample: float = 1.0, seed: int = 0) -> tuple[pa.Table, dict]
     Returns the joined table (with ``flight_id``, the row number in ``flights``, and ``late``:
     null for the flights without ``arr_delay``) and facts about it (row counts, cancelled
     flights, the late-arrival rate per month).
+
+    Examples
+    --------
+    >>> table, facts = load_flights()
+    >>> facts["n_cancelled"], round(facts["late_rate_by_month"]["Sep"], 3), round(facts["late_rate_by_month"]["Dec"], 3)
+    (9430, 0.132, 0.326)
     """
     from ..data import join
     from ..datasets import nycflights13
@@ -231,7 +238,13 @@ class Preparation:
 
 # ------------------------------------------------------------------------------------- goal, features, model
 def make_goal():
-    """The goal: rank late flights well, with honest probabilities."""
+    """The goal: rank late flights well, with honest probabilities.
+
+    Examples
+    --------
+    >>> [m.describe() for m in make_goal().objective("late_arrival").metrics]
+    ['roc_auc >= 0.65', 'log_loss <= 0.52', 'expected_calibration_error <= 0.06']
+    """
     from ..goals import Goal, MetricRange, Objective
 
     return Goal("on-time arrivals", (Objective(MODEL_NAME, (
