@@ -304,6 +304,20 @@ def compare_models(champion: Any, challengers: dict, data: Any, goal: Goal | Obj
     Returns
     -------
     ModelComparison
+
+    Examples
+    --------
+    >>> import numpy as np, pyarrow as pa
+    >>> from mlcore.goals import Goal
+    >>> from mlcore.maintain import ModelSpec, compare_models
+    >>> rng = np.random.default_rng(0); x = rng.normal(size=1000); y = (x + rng.normal(size=1000) > 0)
+    >>> t = pa.table({"x": x, "noise": rng.normal(size=1000), "y": y.astype(np.int64)})
+    >>> good = ModelSpec("y", "LogisticRegression", features=["x"]).fit(t.slice(0, 500))
+    >>> blind = ModelSpec("y", "LogisticRegression", features=["noise"]).fit(t.slice(0, 500))
+    >>> c = compare_models(blind, {"good": good}, t.slice(500), Goal.single("g", ["roc_auc >= 0.7"]),
+    ...                    target="y", n_boot=50)
+    >>> c.chosen, c.promote, c.candidate("good").difference["interval"][0] > 0
+    ('good', True, True)
     """
     from ..evaluate.bootstrap import bootstrap_samples, metric_spec
     from ..evaluate.gate import gate
@@ -439,11 +453,12 @@ def _iso(v):
 
 def train_challengers(spec: ModelSpec, pool: Any, *, time_column: str | None = None, sliding_window: Any = 0.25,
                       recent_window: Any = None, windows: Sequence[str] = WINDOWS, weight_options: dict | None = None,
-                      goal=None, seed: int = 0) -> tuple[dict, dict, Any]:
+                      goal=None, seed: int = 0, n_threads: int | None = 1) -> tuple[dict, dict, Any]:
     """Train one challenger per window on ``pool`` (every labelled row before the evaluation window).
 
     Returns ``(bundles, descriptions, importance_weights or None)``: name -> Bundle, name -> a
     dict saying which rows it saw (count, time range, weighted, effective sample size).
+    ``n_threads`` caps the threads of each fit (see :meth:`ModelSpec.fit`).
     """
     from .weights import importance_weights
 
@@ -458,12 +473,14 @@ def train_challengers(spec: ModelSpec, pool: Any, *, time_column: str | None = N
     for w in windows:
         if w == "expanding":
             desc[w] = {"kind": "expanding", "weighted": False, **_describe(pool, time_column)}
-            bundles[w] = spec.fit(pool, goal=goal, lineage={"window": "expanding", "training_window": desc[w]})
+            bundles[w] = spec.fit(pool, goal=goal, lineage={"window": "expanding", "training_window": desc[w]},
+                                  n_threads=n_threads)
         elif w == "sliding":
             if sliding.num_rows == 0:
                 raise ShapeError("the sliding window holds no row; widen sliding_window")
             desc[w] = {"kind": "sliding", "weighted": False, **_describe(sliding, time_column)}
-            bundles[w] = spec.fit(sliding, goal=goal, lineage={"window": "sliding", "training_window": desc[w]})
+            bundles[w] = spec.fit(sliding, goal=goal, lineage={"window": "sliding", "training_window": desc[w]},
+                                  n_threads=n_threads)
         else:
             if old.num_rows == 0:
                 raise ShapeError("no row older than the recent window to weight; widen the pool or narrow recent_window")
@@ -480,7 +497,7 @@ def train_challengers(spec: ModelSpec, pool: Any, *, time_column: str | None = N
                        "history_effective_sample_size": iw.effective_sample_size, "domain_auc": iw.domain_auc,
                        "domain_auc_interval": list(iw.domain_auc_interval)}
             bundles[w] = spec.fit(train, sample_weight=sw, goal=goal,
-                                  lineage={"window": "weighted", "training_window": desc[w]})
+                                  lineage={"window": "weighted", "training_window": desc[w]}, n_threads=n_threads)
     return bundles, desc, iw
 
 
@@ -633,7 +650,7 @@ def retrain(spec: ModelSpec | None, data: Any, *, goal: Goal | Objective, champi
             recent_window: Any = None, windows: Sequence[str] = WINDOWS, weight_options: dict | None = None,
             before: Any = None, model: str | None = None, metric: str | None = None, min_improvement: float = 0.0,
             require_significant: bool = False, costs: dict | None = None, n_boot: int = 200,
-            confidence: float = 0.95, seed: int = 0) -> RetrainReport:
+            confidence: float = 0.95, seed: int = 0, n_threads: int | None = 1) -> RetrainReport:
     """Retrain on a fresh window and compare with the champion (see the module docstring).
 
     Parameters
@@ -651,6 +668,8 @@ def retrain(spec: ModelSpec | None, data: Any, *, goal: Goal | Objective, champi
         the champion's bundle.
     metric, min_improvement, require_significant, costs, n_boot, confidence, seed
         See :func:`compare_models`.
+    n_threads : int, optional
+        Threads of each challenger's fit (default 1; None: the estimator's own default).
 
     Returns
     -------
@@ -670,7 +689,7 @@ def retrain(spec: ModelSpec | None, data: Any, *, goal: Goal | Objective, champi
     g = goal if isinstance(goal, Goal) else Goal(objective.model, (objective,))
     bundles, desc, iw = train_challengers(spec, pool, time_column=time_column, sliding_window=sliding_window,
                                           recent_window=recent_window, windows=windows,
-                                          weight_options=weight_options, goal=g, seed=seed)
+                                          weight_options=weight_options, goal=g, seed=seed, n_threads=n_threads)
     for name, b in bundles.items():
         b.lineage["evaluation_window"] = _describe(evaluation, time_column)
     comp = compare_models(champion, bundles, evaluation, objective, target=spec.target, metric=metric,

@@ -45,6 +45,18 @@ def rollback(registry: Registry | str | os.PathLike, name: str, *, alias: str = 
     """Move ``alias`` of ``name`` back to its previous version and record the decision.
 
     Returns the decision record. The command line's ``mlcore maintain rollback`` calls this.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile
+    >>> from mlcore.deploy import Registry
+    >>> from mlcore.deploy.artifact import Component, write_artifact
+    >>> root = tempfile.mkdtemp(); reg = Registry(root + "/reg")
+    >>> for i in (1, 2):
+    ...     _ = write_artifact(f"{root}/a{i}", {"model": Component("demo", {}, {"w": np.full(3, i)})})
+    ...     _ = reg.promote("m", reg.publish("m", f"{root}/a{i}").version)
+    >>> rollback(reg, "m", reason="bad night")["version"]
+    1
     """
     reg = _registry(registry)
     current = reg.alias(name, alias)
@@ -79,6 +91,8 @@ class Maintainer:
         The comparison (see :func:`~mlcore.maintain.compare_models`).
     cooldown : str or timedelta, optional
         No retraining within this span (data time) of the previous one.
+    n_threads : int, optional
+        Threads of each challenger's fit (default 1, see :meth:`ModelSpec.fit`; None: no cap).
 
     Examples
     --------
@@ -103,7 +117,7 @@ class Maintainer:
                  weight_options: dict | None = None, alias: str = "production", log: str | os.PathLike | None = None,
                  model: str | None = None, metric: str | None = None, min_improvement: float = 0.0,
                  require_significant: bool = False, costs: dict | None = None, n_boot: int = 200, seed: int = 0,
-                 cooldown: Any = None):
+                 cooldown: Any = None, n_threads: int | None = 1):
         if not isinstance(goal, Goal):
             raise TypeError(f"Maintainer: goal must be an mlcore.goals.Goal, got {type(goal).__name__}")
         self.registry = _registry(registry)
@@ -127,6 +141,7 @@ class Maintainer:
         from .policy import _duration
 
         self.cooldown = _duration(cooldown, "cooldown")
+        self.n_threads = n_threads
         self.last_report = None
 
     # -- state --------------------------------------------------------------------------------
@@ -265,7 +280,7 @@ class Maintainer:
                              recent_window=self.recent_window, windows=self.windows,
                              weight_options=self.weight_options, before=before, model=self.model, metric=self.metric,
                              min_improvement=self.min_improvement, require_significant=self.require_significant,
-                             costs=self.costs, n_boot=self.n_boot, seed=self.seed)
+                             costs=self.costs, n_boot=self.n_boot, seed=self.seed, n_threads=self.n_threads)
         except (ValueError, RuntimeError) as exc:
             return self.log.record(self.name, "retrain_failed", f"{reason}: {type(exc).__name__}: {exc}", at=at,
                                    step=step, version=None, previous=mv.version if mv else None,

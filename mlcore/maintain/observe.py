@@ -99,6 +99,20 @@ def observe_window(champion: Any, reference: Any, window: Any, goal, *, target: 
     Returns
     -------
     WindowObservation
+
+    Examples
+    --------
+    >>> import numpy as np, pyarrow as pa
+    >>> from mlcore.goals import Goal
+    >>> from mlcore.maintain import ModelSpec, observe_window
+    >>> rng = np.random.default_rng(0); x = rng.normal(size=2000)
+    >>> t = pa.table({"x": x, "y": (x > 0).astype(np.int64)})
+    >>> champ = ModelSpec("y", "LogisticRegression", features=["x"]).fit(t.slice(0, 1000))
+    >>> moved = pa.table({"x": x[1000:] + 1.0, "y": (x[1000:] > 0.5).astype(np.int64)})
+    >>> seen = observe_window(champ, t.slice(0, 1000), moved, Goal.single("g", ["accuracy >= 0.9"]),
+    ...                       target="y", n_boot=50)
+    >>> seen.report.drifted_columns, seen.performance["accuracy"] < 0.9
+    (['x'], True)
     """
     from ..monitor import DriftMonitor, events_from_report
     from .challengers import compare_models

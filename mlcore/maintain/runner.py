@@ -478,7 +478,8 @@ def _maintainer(spec, ctx):
                       windows=tuple(mt.get("windows", ("weighted", "sliding", "expanding"))), weight_options=w or None,
                       alias=dep.get("alias", "production"), min_improvement=float(mt.get("min_improvement", 0.0)),
                       require_significant=bool(mt.get("require_significant", False)), costs=mt.get("costs"),
-                      n_boot=int(mt.get("n_boot", 200)), seed=spec.seed, cooldown=mt.get("cooldown"))
+                      n_boot=int(mt.get("n_boot", 200)), seed=spec.seed, cooldown=mt.get("cooldown"),
+                      n_threads=mt.get("n_threads", 1))
 
 
 def _stage_deploy(spec, store, ctx, data_res, train_res) -> StageResult:

@@ -18,7 +18,8 @@ Sections (every key is checked: an unknown key is an error naming it and the all
     [deploy]        registry (folder, relative to workdir), name, alias
     [monitor]       columns, alpha, correction, numeric_test, categorical_test, effect_floor, metrics
     [maintenance]   eval_window, sliding_window, recent_window, windows, min_improvement,
-                    require_significant, n_boot, cooldown, costs = {fp, fn, tp, tn, threshold}
+                    require_significant, n_boot, cooldown, n_threads, weights = {n_splits, clip,
+                    model, max_rows, columns}, costs = {fp, fn, tp, tn, threshold}
     [[maintenance.policies]]  kind (schedule|drift|performance|alert) + its options
 
 Examples
@@ -97,6 +98,7 @@ SPEC_KEYS: dict = {
                 "effect_floor": None, "categorical_effect_floor": None, "metrics": None},
     "maintenance": {"eval_window": None, "sliding_window": None, "recent_window": None, "windows": None,
                     "min_improvement": None, "require_significant": None, "n_boot": None, "cooldown": None,
+                    "n_threads": None,
                     "costs": {"fp": None, "fn": None, "tp": None, "tn": None, "threshold": None},
                     "weights": {"n_splits": None, "clip": None, "model": None, "max_rows": None, "columns": None},
                     "policies": [_ANY]},

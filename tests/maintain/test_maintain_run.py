@@ -131,3 +131,12 @@ def test_unknown_spec_keys_name_the_key_and_the_allowed_ones(tmp_path):
     assert res.exit_code != 0 and "unknown estimator" in res.output
     with pytest.raises(click.BadParameter):
         example_path("nope")
+
+
+def test_packaged_example_runs_in_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(run, ["example:flights", "--until", "data", "--set",
+                                   'prepare.filter=[{column = "month", max = 1}]'], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "mlcore-run-flights" / "artifacts" / "data").is_dir()
+    assert "data      done" in res.output
