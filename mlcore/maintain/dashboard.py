@@ -303,7 +303,7 @@ svg .t{font-size:13px;font-weight:600}svg .a{font-size:10.5px;fill:#444}svg .l{f
 svg .k{font-size:11px;fill:#333}svg .m{font-size:10px;fill:#333}
 .pill{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600}
 .ok{background:#e3f5e6;color:#17692a}.no{background:#fde8e8;color:#9b1c1c}.info{background:#e8f0fd;color:#1c3f9b}
-.muted{color:#666;font-size:12px}code{font-size:12px;background:#f5f5f5;padding:0 3px}
+.muted{color:#666;font-size:12px}details.report{margin:4px 0;font-size:13px}details.report summary{cursor:pointer}code{font-size:12px;background:#f5f5f5;padding:0 3px}
 """
 
 
@@ -588,6 +588,14 @@ def render_dashboard(story: dict) -> str:
     if comps:
         parts.append("<h3>Champion vs challengers, on the same recent window</h3>")
         parts.append('<div class="plots">' + "".join(_comparison_figure(d, goal) for d in comps) + "</div>")
+    reports = story.get("retrain_reports") or []
+    if reports:
+        from .challengers import report_html  # mlcore.maintain's own rendering of a retraining report
+
+        parts.append("<h3>Retraining reports</h3>")
+        for r in reports:
+            parts.append(f'<details class="report"><summary>{_e(str(r.get("at") or "")[:10])}: {_e(r.get("kind"))}'
+                         f"</summary>{report_html(r['report'])}</details>")
     mrows = []
     for r in months:
         mrows.append((_e(r["month"]), f"v{r.get('model_version')}", _fmt(r["scored"]["rows"]),

@@ -493,6 +493,13 @@ def run_demo(config: DemoConfig) -> dict:
     from .dashboard import write_dashboard
 
     story["decisions"] = ctx.maintainer.decisions()
+    # each retraining's full report (mlcore.maintain saved it next to the registry)
+    story["retrain_reports"] = []
+    for d in story["decisions"]:
+        rel = (d.get("evidence") or {}).get("report")
+        if d["kind"] in ("promoted", "promotion_refused") and rel:
+            with open(os.path.join(registry.root, rel), encoding="utf-8") as f:
+                story["retrain_reports"].append({"at": d.get("at"), "kind": d["kind"], "report": json.load(f)})
     story["alerts_fired"] = ctx.fired
     story["registry"] = {"versions": [{"version": v.version, "created": v.created, "info": v.info}
                                       for v in registry.versions(MODEL_NAME)],

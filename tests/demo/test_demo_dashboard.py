@@ -69,3 +69,15 @@ def test_render_dashboard_is_self_contained_and_escapes_text():
     assert "g&lt;oal&gt;" in page and "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
     assert "<script" not in page and "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert 'id="plot-late-rate"' in page
+
+
+def test_dashboard_embeds_each_retraining_report():
+    report = {"goal": "g", "model": "m", "metric": "log_loss", "before": {"log_loss": 0.5},
+              "now": {"metric": "log_loss", "value": 0.45, "interval": [0.44, 0.46]}, "forecast": {},
+              "comparison": {"challengers": [], "champion": None, "metric": "log_loss"}, "weights": {},
+              "chosen": None, "promote": False, "reason": "no challenger <meets> the goal",
+              "evaluation_window": {"rows": 10}}
+    page = dash.render_dashboard({"months": [], "decisions": [], "retrain_reports": [
+        {"at": "2013-09-30T23:59:59", "kind": "promotion_refused", "report": report}]})
+    assert '<details class="report"><summary>2013-09-30: promotion_refused</summary>' in page
+    assert "no challenger &lt;meets&gt; the goal" in page
