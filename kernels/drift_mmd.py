@@ -95,3 +95,66 @@ def mmd2_linear(x, y, gamma):
     mean = total / m
     var = (total2 - m * mean * mean) / (m - 1)
     return mean, var
+
+
+@kernel(parallel=True)
+def linear_blocks(x, y, gamma, sums):
+    """For block i (points p0 = x[2i], p1 = x[2i+1], p2 = y[2i], p3 = y[2i+1]) the kernel sums of
+    the three perfect matchings of its four points: sums[i] = (k01 + k23, k02 + k13, k03 + k12).
+    The linear-time statistic's h_i is sums[i, 0] - sums[i, 2]."""
+    m = sums.shape[0]
+    d = x.shape[1]
+    for i in prange(m):
+        a = 2 * i
+        b = 2 * i + 1
+        d01 = 0.0
+        d23 = 0.0
+        d02 = 0.0
+        d13 = 0.0
+        d03 = 0.0
+        d12 = 0.0
+        for k in range(d):
+            t = x[a, k] - x[b, k]
+            d01 += t * t
+            t = y[a, k] - y[b, k]
+            d23 += t * t
+            t = x[a, k] - y[a, k]
+            d02 += t * t
+            t = x[b, k] - y[b, k]
+            d13 += t * t
+            t = x[a, k] - y[b, k]
+            d03 += t * t
+            t = x[b, k] - y[a, k]
+            d12 += t * t
+        sums[i, 0] = math.exp(-gamma * d01) + math.exp(-gamma * d23)
+        sums[i, 1] = math.exp(-gamma * d02) + math.exp(-gamma * d13)
+        sums[i, 2] = math.exp(-gamma * d03) + math.exp(-gamma * d12)
+
+
+@kernel
+def _splitmix64(z):
+    z = (z + np.uint64(0x9E3779B97F4A7C15))
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@kernel(parallel=True)
+def linear_permutations(sums, seed, out):
+    """out[b] = the linear-time statistic after relabelling the four points of every block at
+    random (uniform over the 24 orders of the block's points, drawn independently per block).
+
+    Under any relabelling h_i = S_A - S_B for an ordered pair (A, B) of distinct perfect matchings
+    of the block, uniform over the 6 such pairs; the draws come from a counter-based generator
+    (splitmix64 of seed, b, i), so the result does not depend on the thread count."""
+    m = sums.shape[0]
+    first = np.array([0, 0, 1, 1, 2, 2], dtype=np.int64)
+    second = np.array([1, 2, 0, 2, 0, 1], dtype=np.int64)
+    for b in prange(out.shape[0]):
+        state = _splitmix64(np.uint64(seed) ^ (np.uint64(b + 1) * np.uint64(0xD1B54A32D192ED03)))
+        total = 0.0
+        for i in range(m):
+            r = _splitmix64(state + np.uint64(i))
+            j = np.int64(r % np.uint64(6))
+            total += sums[i, first[j]] - sums[i, second[j]]
+        out[b] = total / m

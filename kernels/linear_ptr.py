@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import types
-from numba.extending import intrinsic
 
 from ._jit import kernel
+from ._ptr import typed_ptr
 
 #: dtype code per NumPy dtype a feature column may have.
 DTYPE_CODES = {
@@ -31,20 +30,6 @@ DTYPE_CODES = {
     np.dtype(np.uint16): 8,
     np.dtype(np.uint8): 9,
 }
-
-
-@intrinsic
-def typed_ptr(typingctx, addr, dtype):
-    """``(T*) addr`` for a NumPy scalar class ``dtype`` (e.g. ``np.float32``)."""
-    if not isinstance(addr, types.Integer) or not isinstance(dtype, types.NumberClass):
-        return None
-    ptr_type = types.CPointer(dtype.instance_type)
-    sig = ptr_type(addr, dtype)
-
-    def codegen(context, builder, signature, args):
-        return builder.inttoptr(args[0], context.get_value_type(ptr_type))
-
-    return sig, codegen
 
 
 @kernel(inline="always")

@@ -34,10 +34,9 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import types
-from numba.extending import intrinsic
 
 from ._jit import kernel
+from ._ptr import typed_ptr
 
 #: Rows per block: a compile-time constant (a runtime block size puts an imul in the hot loop).
 B = 128
@@ -47,47 +46,17 @@ _INT_LIMIT = 2147483648.0
 _DBL_MAX = float(np.finfo(np.float64).max)
 
 
-@intrinsic
-def _f64_ptr(typingctx, addr):
-    sig = types.CPointer(types.float64)(types.int64)
-
-    def codegen(context, builder, signature, args):
-        return builder.inttoptr(args[0], context.get_value_type(types.CPointer(types.float64)))
-
-    return sig, codegen
-
-
-@intrinsic
-def _f32_ptr(typingctx, addr):
-    sig = types.CPointer(types.float32)(types.int64)
-
-    def codegen(context, builder, signature, args):
-        return builder.inttoptr(args[0], context.get_value_type(types.CPointer(types.float32)))
-
-    return sig, codegen
-
-
-@intrinsic
-def _u8_ptr(typingctx, addr):
-    sig = types.CPointer(types.uint8)(types.int64)
-
-    def codegen(context, builder, signature, args):
-        return builder.inttoptr(args[0], context.get_value_type(types.CPointer(types.uint8)))
-
-    return sig, codegen
-
-
 @kernel(inline="always")
 def _read(ptr, stride, dtype, valid, voff, row):
     """x = column[row] as float64, NaN where the validity bit is clear."""
     i = row * stride
     if dtype == 0:
-        x = _f64_ptr(ptr)[i]
+        x = typed_ptr(ptr, np.float64)[i]
     else:
-        x = np.float64(_f32_ptr(ptr)[i])
+        x = np.float64(typed_ptr(ptr, np.float32)[i])
     if valid != 0:
         j = voff + row
-        if ((_u8_ptr(valid)[j >> 3] >> (j & 7)) & 1) == 0:
+        if ((typed_ptr(valid, np.uint8)[j >> 3] >> (j & 7)) & 1) == 0:
             x = np.nan
     return x
 

@@ -25,31 +25,13 @@ from __future__ import annotations
 
 import numpy as np
 from numba import carray, cfunc, types
-from numba.extending import intrinsic
 
 from ._jit import CACHE_DIR, FASTMATH
+from ._ptr import typed_ptr
 from .tree_predict import _remap
 
 TABLE_SIZE = 20
 
-
-def _ptr_intrinsic(nbtype):
-    @intrinsic
-    def as_ptr(typingctx, addr):
-        sig = types.CPointer(nbtype)(types.int64)
-
-        def codegen(context, builder, signature, args):
-            return builder.inttoptr(args[0], context.get_value_type(types.CPointer(nbtype)))
-
-        return sig, codegen
-
-    return as_ptr
-
-
-_u32 = _ptr_intrinsic(types.uint32)
-_i32 = _ptr_intrinsic(types.int32)
-_i8 = _ptr_intrinsic(types.int8)
-_f64 = _ptr_intrinsic(types.float64)
 
 _SIG = types.int64(types.CPointer(types.float64), types.CPointer(types.int64), types.CPointer(types.float64))
 
@@ -60,20 +42,20 @@ def _predict_row(x, table, out):
     n_val = table[2]
     n_out = table[3]
     max_depth = table[4]
-    child_base = carray(_u32(table[5]), (1,))
-    vcol = carray(_u32(table[6]), (1,))
-    thr = carray(_f64(table[7]), (1,))
-    val = carray(_f64(table[8]), (1,))
-    vsrc = carray(_i32(table[9]), (1,))
-    vmode = carray(_i8(table[10]), (1,))
-    root = carray(_u32(table[11]), (1,))
-    order = carray(_i32(table[12]), (1,))
-    active = carray(_i32(table[13]), (1,))
-    tree_out = carray(_i32(table[14]), (1,))
-    base = carray(_f64(table[15]), (1,))
-    nodes = carray(_u32(table[16]), (1,))
-    vbuf = carray(_f64(table[17]), (1,))
-    pending = carray(_i32(table[18]), (1,))
+    child_base = carray(typed_ptr(table[5], np.uint32), (1,))
+    vcol = carray(typed_ptr(table[6], np.uint32), (1,))
+    thr = carray(typed_ptr(table[7], np.float64), (1,))
+    val = carray(typed_ptr(table[8], np.float64), (1,))
+    vsrc = carray(typed_ptr(table[9], np.int32), (1,))
+    vmode = carray(typed_ptr(table[10], np.int8), (1,))
+    root = carray(typed_ptr(table[11], np.uint32), (1,))
+    order = carray(typed_ptr(table[12], np.int32), (1,))
+    active = carray(typed_ptr(table[13], np.int32), (1,))
+    tree_out = carray(typed_ptr(table[14], np.int32), (1,))
+    base = carray(typed_ptr(table[15], np.float64), (1,))
+    nodes = carray(typed_ptr(table[16], np.uint32), (1,))
+    vbuf = carray(typed_ptr(table[17], np.float64), (1,))
+    pending = carray(typed_ptr(table[18], np.int32), (1,))
     checks = table[19]
     for v in range(n_vcols):
         xv = x[vsrc[v]]

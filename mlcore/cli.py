@@ -199,11 +199,15 @@ def _register_stage_commands() -> None:
     """Stage command groups live with their stage; importing them is cheap (no kernels)."""
     from .capi import capi as _capi
     from .evaluate.cli import evaluate as _evaluate
+    from .maintain.cli import maintain as _maintain
+    from .maintain.cli import run as _run
     from .monitor.cli import monitor as _monitor
 
     main.add_command(_capi)
     main.add_command(_evaluate)
     main.add_command(_monitor)
+    main.add_command(_run)
+    main.add_command(_maintain)
 
 
 _register_stage_commands()

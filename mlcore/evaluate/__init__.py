@@ -18,10 +18,7 @@ Examples
 0.995
 """
 
-import importlib
-import sys
-import types
-from typing import Any
+from .._lazy import lazy_exports
 
 # name -> submodule; loaded on first use so that `mlcore evaluate --help` (which imports
 # mlcore.evaluate.cli, hence this package) does not pay for numba and the kernels
@@ -34,32 +31,4 @@ _EXPORTS = {
     "slices": ["slice_metrics"],
     "speed": ["LatencyResult", "measure_latency"],
 }
-_WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
-
-__all__ = [name for names in _EXPORTS.values() for name in names]
-
-
-def __getattr__(name: str) -> Any:
-    mod = _WHERE.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'mlcore.evaluate' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{mod}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
-
-
-class _Package(types.ModuleType):
-    """Keeps ``mlcore.evaluate.gate`` the function: importing the submodule ``gate`` would
-    otherwise bind the package attribute to the module (the submodule stays in sys.modules)."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _WHERE and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

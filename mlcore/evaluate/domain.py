@@ -1,11 +1,10 @@
 """Training vs production: per-feature drift, a domain classifier, importance-weighted performance.
 
 - :func:`feature_drift` gives one drift statistic per feature: the population stability index
-  (PSI) on the reference's decile bins (numeric features) or categories (string/dictionary/bool
-  features), with proportions floored at 1e-4 so that an empty bin stays finite. It is a small,
-  self-contained statistic **meant to be replaced** by the monitoring stage's profile kernels
-  when they land: :func:`set_drift_function` swaps the implementation for every caller (gate,
-  report, CLI) without touching them.
+  (PSI) on the reference's decile bins (numeric features, NaN as one more bin) or categories
+  (string/dictionary/bool features), with proportions floored at 1e-4 so that an empty bin stays
+  finite; binning and formula are the monitoring stage's. :func:`set_drift_function` swaps the
+  statistic for every caller (gate, report, CLI) without touching them.
 - :func:`compare_domains` trains a classifier to tell reference rows from production rows
   (cross-validated out-of-fold probabilities): its ROC AUC is 0.5 when the two samples are
   indistinguishable and near 1 when they are separable. The same probabilities give importance
@@ -38,9 +37,6 @@ from .bootstrap import compute_metric
 __all__ = ["feature_drift", "psi", "set_drift_function", "DomainComparison", "compare_domains",
            "importance_weighted_metric", "to_table"]
 
-_FLOOR = 1e-4
-
-
 def to_table(X: Any, names: list[str] | None = None) -> pa.Table:
     """Tabular input as an Arrow table; a 2-D NumPy matrix gets columns ``names`` or x0, x1, …
     (copied column by column: drift and domain checks need no zero-copy path)."""
@@ -63,7 +59,9 @@ def _is_numeric(t: pa.DataType) -> bool:
 
 
 def psi(reference: np.ndarray, current: np.ndarray, *, bins: int = 10) -> float:
-    """PSI of a numeric feature on the reference's quantile bins (NaN forms its own bin).
+    """PSI of a numeric feature on the reference's quantile bins, NaN counted as one more bin (so
+    that a change in the missing rate is drift too). The binning and the formula are the
+    monitoring stage's (:func:`mlcore.monitor.psi`, which leaves NaN to its data-quality checks).
 
     Examples
     --------
@@ -76,22 +74,19 @@ def psi(reference: np.ndarray, current: np.ndarray, *, bins: int = 10) -> float:
     cur = np.asarray(current, dtype=np.float64)
     if ref.size == 0 or cur.size == 0:
         return float("nan")
-    finite = ref[~np.isnan(ref)]
-    edges = np.unique(np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1])) if finite.size else np.zeros(0)
+    from ..monitor.univariate import bin_counts, quantile_edges  # lazy: loads the monitor's kernels
 
-    def hist(x):
-        nan = np.isnan(x)
-        idx = np.searchsorted(edges, x[~nan], side="right")
-        counts = np.bincount(idx, minlength=edges.size + 1).astype(np.float64)
-        return np.r_[counts, nan.sum()] / x.size
-
-    return _psi_from_props(hist(ref), hist(cur))
+    rs, cs = np.sort(ref), np.sort(cur)  # NaN sorts last
+    nr, nc = int(np.isnan(rs).sum()), int(np.isnan(cs).sum())
+    rs, cs = rs[: rs.size - nr], cs[: cs.size - nc]
+    edges = quantile_edges(rs, bins)
+    return _psi_from_counts(np.r_[bin_counts(rs, edges), nr], np.r_[bin_counts(cs, edges), nc], "reference quantiles")
 
 
-def _psi_from_props(p: np.ndarray, q: np.ndarray) -> float:
-    p = np.maximum(p, _FLOOR)
-    q = np.maximum(q, _FLOOR)
-    return float(np.sum((q - p) * np.log(q / p)))
+def _psi_from_counts(p: np.ndarray, q: np.ndarray, binning: str) -> float:
+    from ..monitor.univariate import hist_distances
+
+    return hist_distances(p, q, alpha=0.05, column=None, binning=binning, which=("psi",))[0].statistic
 
 
 def _categorical_psi(ref: pa.ChunkedArray, cur: pa.ChunkedArray) -> float:
@@ -101,9 +96,8 @@ def _categorical_psi(ref: pa.ChunkedArray, cur: pa.ChunkedArray) -> float:
 
     a, b = counts(ref), counts(cur)
     keys = list(dict.fromkeys(list(a) + list(b)))
-    p = np.array([a.get(k, 0) for k in keys], dtype=np.float64) / max(len(ref), 1)
-    q = np.array([b.get(k, 0) for k in keys], dtype=np.float64) / max(len(cur), 1)
-    return _psi_from_props(p, q)
+    return _psi_from_counts(np.array([a.get(k, 0) for k in keys], dtype=np.int64),
+                            np.array([b.get(k, 0) for k in keys], dtype=np.int64), "categories")
 
 
 def _default_drift(reference: pa.Table, current: pa.Table, features: list[str]) -> dict[str, float]:

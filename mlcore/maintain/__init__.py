@@ -13,8 +13,7 @@
 Imported lazily: ``mlcore maintain --help`` does not pay for scikit-learn or Numba.
 """
 
-import importlib
-from typing import Any
+from .._lazy import lazy_exports
 
 _EXPORTS = {
     "weights": ["ImportanceWeights", "importance_weights", "effective_sample_size"],
@@ -29,19 +28,4 @@ _EXPORTS = {
     "spec": ["PipelineSpec", "SpecError", "load_spec"],
     "runner": ["run_pipeline", "RunResult", "StageResult", "STAGES", "read_lineage"],
 }
-_WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
-
-__all__ = [name for names in _EXPORTS.values() for name in names]
-
-
-def __getattr__(name: str) -> Any:
-    mod = _WHERE.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'mlcore.maintain' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{mod}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -8,95 +8,36 @@
 - :mod:`~mlcore.monitor.profile`: mergeable, savable batch profiles;
 - :mod:`~mlcore.monitor.detectors`: ADWIN, Page-Hinkley, CUSUM, DDM, EDDM, HDDM-A, HDDM-W, KSWIN;
 - :mod:`~mlcore.monitor.multivariate`: domain classifier (AUC with a DeLong interval), MMD;
+- :mod:`~mlcore.monitor.concept`: concept drift P(Y|X), P(X, Ŷ), P(Ŷ) and the model's error;
+- :mod:`~mlcore.monitor.profile_ray`: profiles of a Ray Dataset, merged exactly;
 - :mod:`~mlcore.monitor.windows`, :mod:`~mlcore.monitor.events`, :mod:`~mlcore.monitor.store`,
-  :mod:`~mlcore.monitor.report`: windows, events/rules/alerts, the DuckDB store, the HTML report.
+  :mod:`~mlcore.monitor.report`: windows, events/rules/alerts, the store (DuckDB or
+  PostgreSQL through ADBC), the HTML report.
 
 The command line lives in :mod:`mlcore.monitor.cli` (a click group, not imported here).
 """
 
-from .categorical import (
-    categorical_jensen_shannon,
-    categorical_psi,
-    chi2_test,
-    fisher_test,
-    g_test,
-    linf_distance,
-    total_variation,
-)
-from .detectors import ADWIN, CUSUM, DDM, EDDM, HDDMA, HDDMW, KSWIN, PageHinkley, load_detector
-from .drift import DriftMonitor, DriftReport, FeatureDrift, SegmentedDriftMonitor
-from .events import AlertManager, Event, Rule, events_from_report, log_action, webhook_action
-from .multiple import adjust_pvalues
-from .multivariate import domain_classifier_test, mmd_test, pca_reconstruction_test
-from .performance import estimate_binary_performance, join_late_labels
-from .profile import ColumnProfile, Profile, profile, profile_drift
-from .report import html_report
-from .result import TestResult
-from .store import MonitorStore
-from .univariate import (
-    ad_test,
-    cvm_test,
-    hellinger,
-    jensen_shannon,
-    kl_divergence,
-    ks_test,
-    numeric_tests,
-    psi,
-    wasserstein_distance,
-)
-from .windows import Window, check_windows, row_windows, time_windows
+from .._lazy import lazy_exports
 
-__all__ = [
-    "TestResult",
-    "ks_test",
-    "cvm_test",
-    "ad_test",
-    "wasserstein_distance",
-    "psi",
-    "jensen_shannon",
-    "hellinger",
-    "kl_divergence",
-    "numeric_tests",
-    "chi2_test",
-    "g_test",
-    "fisher_test",
-    "total_variation",
-    "linf_distance",
-    "categorical_psi",
-    "categorical_jensen_shannon",
-    "adjust_pvalues",
-    "DriftMonitor",
-    "DriftReport",
-    "FeatureDrift",
-    "SegmentedDriftMonitor",
-    "Profile",
-    "ColumnProfile",
-    "profile",
-    "profile_drift",
-    "ADWIN",
-    "PageHinkley",
-    "CUSUM",
-    "DDM",
-    "EDDM",
-    "HDDMA",
-    "HDDMW",
-    "KSWIN",
-    "load_detector",
-    "domain_classifier_test",
-    "mmd_test",
-    "pca_reconstruction_test",
-    "Window",
-    "row_windows",
-    "time_windows",
-    "check_windows",
-    "Event",
-    "Rule",
-    "AlertManager",
-    "events_from_report",
-    "log_action",
-    "webhook_action",
-    "MonitorStore",
-    "html_report",
-    "join_late_labels",
-    "estimate_binary_performance",
-]
+# name -> submodule, loaded on first use: `mlcore monitor --help` imports mlcore.monitor.cli, hence
+# this package, and must not pay for SciPy, Numba and the kernels
+_EXPORTS = {
+    "result": ["TestResult"],
+    "univariate": ["ks_test", "cvm_test", "ad_test", "wasserstein_distance", "psi", "jensen_shannon", "hellinger",
+                   "kl_divergence", "numeric_tests"],
+    "categorical": ["chi2_test", "g_test", "fisher_test", "total_variation", "linf_distance", "categorical_psi",
+                    "categorical_jensen_shannon"],
+    "multiple": ["adjust_pvalues"],
+    "drift": ["DriftMonitor", "DriftReport", "FeatureDrift", "SegmentedDriftMonitor"],
+    "concept": ["concept_drift", "ConceptDriftReport", "prediction_drift", "error_drift"],
+    "profile": ["Profile", "ColumnProfile", "profile", "profile_drift"],
+    "profile_ray": ["profile_ray"],
+    "detectors": ["ADWIN", "PageHinkley", "CUSUM", "DDM", "EDDM", "HDDMA", "HDDMW", "KSWIN", "load_detector"],
+    "multivariate": ["domain_classifier_test", "mmd_test", "pca_reconstruction_test"],
+    "windows": ["Window", "row_windows", "time_windows", "check_windows"],
+    "events": ["Event", "Rule", "AlertManager", "events_from_report", "log_action", "webhook_action"],
+    "store": ["MonitorStore"],
+    "report": ["html_report"],
+    "performance": ["join_late_labels", "estimate_binary_performance"],
+}
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

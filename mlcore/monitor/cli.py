@@ -58,7 +58,7 @@ def fit_cmd(reference, out, columns, alpha, correction, effect_floor):
 @click.argument("current", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="write the full report as JSON")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False), help="write a self-contained HTML report")
-@click.option("--store", type=click.Path(dir_okay=False), help="append results and events to this DuckDB file")
+@click.option("--store", type=click.Path(dir_okay=False), help="append results and events to this DuckDB file or postgresql:// URI (ADBC)")
 @click.option("--window", default="", help="label of this window in the store")
 def check_cmd(monitor_dir, current, json_out, html_out, store, window):
     """Check CURRENT against the monitor saved in MONITOR_DIR; exit status 1 on dataset drift."""

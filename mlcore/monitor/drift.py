@@ -17,9 +17,11 @@ from __future__ import annotations
 import json
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+import numba
 import numpy as np
 import pyarrow as pa
 
@@ -27,7 +29,7 @@ from .. import _arrow
 from ..errors import ArtifactError, NotFittedError, SchemaError
 from . import categorical as _cat
 from . import univariate as _uni
-from ._samples import SortedColumns, sort_columns
+from ._samples import _THREADED_FROM, SortedColumns, sort_columns
 from .multiple import CORRECTIONS, adjust_pvalues
 from .result import TestResult
 
@@ -133,6 +135,15 @@ class DriftMonitor:
         Quantile bins of the histogram distances.
     ks_method : {"auto", "exact", "asymp"}
         p-value method of the KS test.
+    keep : {"table", "sorted"}
+        What the fitted monitor keeps of the reference's numeric columns. ``"table"`` (default):
+        the Arrow table itself (no copy); each check sorts one reference column and the matching
+        current column at a time, per worker thread, so that a check needs a few columns of extra
+        memory instead of two sorted copies of both tables; the reference's bin edges, standard
+        deviation and range are computed once, on first use. ``"sorted"``: fit sorts every
+        reference column once and keeps them (8 bytes per value), which saves the reference's
+        sort in every later check: the choice for many checks against one large reference.
+        Results are identical. A loaded monitor keeps its saved sorted reference.
 
     Examples
     --------
@@ -148,7 +159,10 @@ class DriftMonitor:
     def __init__(self, *, columns: Sequence[str] | None = None, numeric_test: str = "cvm",
                  categorical_test: str = "chi2", alpha: float = 0.05, correction: str = "holm",
                  effect_floor: float = 0.01, categorical_effect_floor: float = 0.01,
-                 extra_tests: Sequence[str] = (), n_bins: int = 10, ks_method: str = "auto"):
+                 extra_tests: Sequence[str] = (), n_bins: int = 10, ks_method: str = "auto",
+                 keep: str = "table"):
+        if keep not in ("table", "sorted"):
+            raise ValueError(f"keep must be 'table' or 'sorted', got {keep!r}")
         if numeric_test not in ("cvm", "ks", "ad"):
             raise ValueError(f"numeric_test must be 'cvm', 'ks' or 'ad', got {numeric_test!r}")
         if categorical_test not in ("chi2", "g_test"):
@@ -169,6 +183,7 @@ class DriftMonitor:
         self.extra_tests = tuple(extra_tests)
         self.n_bins = int(n_bins)
         self.ks_method = ks_method
+        self.keep = keep
 
     # ---- fit ---------------------------------------------------------------------------------
 
@@ -187,13 +202,54 @@ class DriftMonitor:
         self.types_ = {c: str(_arrow.get_column(table, c).type) for c in cols}
         num = [c for c in cols if kinds[c] == "numeric"]
         self.numeric_ = num
-        self.reference_ = sort_columns(table, num)
-        self.edges_ = [_uni.quantile_edges(self.reference_.column(f), self.n_bins) for f in range(len(num))]
-        self.std_ = [_uni._std(self.reference_.column(f)) for f in range(len(num))]
-        self.range_ = [(float(a[0]), float(a[-1])) if a.size else (math.nan, math.nan)
-                       for a in (self.reference_.column(f) for f in range(len(num)))]
+        self.edges_ = [None] * len(num)
+        self.std_ = [None] * len(num)
+        self.range_ = [None] * len(num)
+        if self.keep == "sorted":
+            self.reference_ = sort_columns(table, num)
+            for f in range(len(num)):
+                self._describe(f, self.reference_.column(f))
+        else:
+            self.reference_ = None  # each check sorts the columns of self._fit_table it needs
         self.categories_ = {c: _cat.category_counts(table, c) for c in cols if kinds[c] == "categorical"}
         return self
+
+    def _describe(self, f: int, a: np.ndarray) -> None:
+        """Bin edges, standard deviation and range of reference column ``f`` (sorted, non-NaN)."""
+        self.edges_[f] = _uni.quantile_edges(a, self.n_bins)
+        self.std_[f] = _uni._std(a)
+        self.range_[f] = (float(a[0]), float(a[-1])) if a.size else (math.nan, math.nan)
+
+    def _reference_column(self, f: int) -> SortedColumns:
+        """Reference column ``f`` sorted: a view of the kept sorted reference, or sorted now."""
+        r = self.reference_
+        if r is not None:
+            sl = slice(f, f + 1)
+            return SortedColumns((self.numeric_[f],), r.values, r.start[sl], r.n[sl], r.n_nan[sl], r.n_null[sl],
+                                 r.n_rows[sl])
+        rs = sort_columns(self._fit_table, [self.numeric_[f]])
+        if self.edges_[f] is None:
+            self._describe(f, rs.column(0))
+        return rs
+
+    def _check_numeric(self, f: int, table: pa.Table, tests: tuple, type_changed: dict):
+        """Tests and data quality of numeric column ``f``: sorts it (and the reference's, when not
+        kept sorted), walks the two once, and lets the buffers go."""
+        c = self.numeric_[f]
+        rs = self._reference_column(f)
+        cs = sort_columns(table, [c])
+        walked = _uni.walk_serial(rs.column(0), cs.column(0), _uni.walk_mode(tests))
+        res = _uni.numeric_results(rs, cs, tests=tests, alpha=self.alpha, ks_method=self.ks_method,
+                                   n_bins=self.n_bins, edges=[self.edges_[f]], ref_std=[self.std_[f]],
+                                   walked=walked)[0]
+        a = cs.column(0)
+        lo, hi = self.range_[f]
+        out_of_range = int(np.searchsorted(a, lo, "left") + (a.size - np.searchsorted(a, hi, "right"))) if a.size else 0
+        quality = {"rows": int(cs.n_rows[0]), "null": int(cs.n_null[0]), "nan": int(cs.n_nan[0]),
+                   "inf": int(np.searchsorted(a, -np.inf, "right") + a.size - np.searchsorted(a, np.inf, "left"))
+                   if a.size else 0,
+                   "out_of_reference_range": out_of_range, "type_changed_to": type_changed[c]}
+        return res, quality
 
     def _check_fitted(self):
         if not hasattr(self, "columns_"):
@@ -221,23 +277,18 @@ class DriftMonitor:
                                         + tuple(t for t in self.extra_tests if t in _uni.NUMERIC_TESTS)))
         cat_tests = tuple(dict.fromkeys(("total_variation", self.categorical_test)
                                         + tuple(t for t in self.extra_tests if t in _cat.CATEGORICAL_TESTS)))
-        cur_sorted = sort_columns(table, self.numeric_)
-        num_res = _uni.numeric_results(self.reference_, cur_sorted, tests=num_tests, alpha=self.alpha,
-                                       ks_method=self.ks_method, n_bins=self.n_bins, edges=self.edges_,
-                                       ref_std=self.std_) if self.numeric_ else []
+        n_num = len(self.numeric_)
+        threads = min(numba.get_num_threads(), n_num)
+        if threads > 1 and table.num_rows * n_num >= _THREADED_FROM:
+            # one column per worker at a time: the sorts (NumPy) and the walk (nogil) run in parallel
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                done = list(pool.map(lambda f: self._check_numeric(f, table, num_tests, type_changed), range(n_num)))
+        else:
+            done = [self._check_numeric(f, table, num_tests, type_changed) for f in range(n_num)]
         rows = []
         for f, c in enumerate(self.numeric_):
-            res = num_res[f]
+            res, quality = done[f]
             main = next(r for r in res if r.test == self.numeric_test)
-            a = cur_sorted.column(f)
-            lo, hi = self.range_[f]
-            n_rows = int(cur_sorted.n_rows[f])
-            out_of_range = int(np.searchsorted(a, lo, "left") + (a.size - np.searchsorted(a, hi, "right"))) if a.size else 0
-            quality = {"rows": n_rows, "null": int(cur_sorted.n_null[f]), "nan": int(cur_sorted.n_nan[f]),
-                       "inf": int(np.isinf(a[:1]).sum() + np.isinf(a[-1:]).sum()) if a.size else 0,
-                       "out_of_reference_range": out_of_range, "type_changed_to": type_changed[c]}
-            if a.size:
-                quality["inf"] = int(np.searchsorted(a, -np.inf, "right") + a.size - np.searchsorted(a, np.inf, "left"))
             rows.append((c, "numeric", main, res, self.effect_floor, quality))
         for c in self.columns_:
             if self.kinds_[c] != "categorical":
@@ -255,7 +306,8 @@ class DriftMonitor:
         for (c, kind, main, res, floor, quality), ap in zip(rows, adj):
             eff = main.effect_size
             sig = bool(ap <= self.alpha) if not math.isnan(ap) else False
-            big = bool(eff >= floor) if eff is not None and math.isfinite(eff) else False
+            # an infinite effect (W1 with ±inf values on one side only) is a drift; NaN is never one
+            big = bool(eff >= floor) if eff is not None and not math.isnan(eff) else False
             feats.append(FeatureDrift(c, kind, main.test, main.statistic, main.p_value,
                                       None if math.isnan(ap) else float(ap), eff, main.effect_size_name,
                                       floor, sig, sig and big, main.n_ref, main.n_cur, quality, tuple(res)))
@@ -273,6 +325,11 @@ class DriftMonitor:
         self._check_fitted()
         os.makedirs(path, exist_ok=True)
         r = self.reference_
+        if r is None:  # keep="table": sort now, as keep="sorted" would have at fit
+            r = sort_columns(self._fit_table, self.numeric_)
+            for f in range(len(self.numeric_)):
+                if self.edges_[f] is None:
+                    self._describe(f, r.column(f))
         state = {
             "format": _FORMAT,
             "settings": {k: getattr(self, k) for k in ("columns", "numeric_test", "categorical_test", "alpha",
@@ -304,6 +361,7 @@ class DriftMonitor:
             raise ArtifactError(f"reference.npy must hold float64 values, found {values.dtype} {values.shape}")
         s = state["settings"]
         m = cls(**{k: v for k, v in s.items()})
+        m.keep = "sorted"  # the saved reference is sorted: keep it
         m.columns_, m.kinds_, m.types_, m.numeric_ = state["columns"], state["kinds"], state["types"], state["numeric"]
         arr = {k: np.asarray(state[k], dtype=np.int64) for k in ("start", "n", "n_nan", "n_null", "n_rows")}
         if np.any(arr["start"] + arr["n"] > values.size) or np.any(arr["n"] < 0) or np.any(arr["start"] < 0):

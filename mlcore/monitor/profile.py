@@ -252,9 +252,9 @@ class Profile:
 
     # ---- save / load ----------------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write ``profile.json`` and ``arrays.npz`` (numeric arrays only) into folder ``path``."""
-        os.makedirs(path, exist_ok=True)
+    def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """The profile as (JSON-ready metadata, named integer/float arrays): what :meth:`save`
+        writes and the store keeps. :meth:`from_state` reads it back exactly."""
         meta = {"format": _FORMAT, "columns": []}
         arrays = {}
         for i, c in enumerate(self.columns.values()):
@@ -273,6 +273,77 @@ class Profile:
                     nz = np.nonzero(sk)[0]
                     arrays[f"{i}_sk{side}_idx"] = nz.astype(np.int64)
                     arrays[f"{i}_sk{side}_cnt"] = sk[nz]
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: Mapping, arrays: Mapping[str, np.ndarray], where: str = "the state") -> "Profile":
+        """Rebuild a profile from :meth:`to_state`'s output, checking every array's type and size
+        (closed list of column kinds; no pickle anywhere)."""
+        if meta.get("format") != _FORMAT:
+            raise ArtifactError(f"Expected format `{_FORMAT}`, found `{meta.get('format')}` in {where}")
+        cols = {}
+        for i, m in enumerate(meta["columns"]):
+            if m["kind"] not in _KINDS:
+                raise ArtifactError(f"Unknown column kind `{m['kind']}` in {where}; expected one of {_KINDS}")
+            c = ColumnProfile(m["name"], m["kind"], m["type"], int(m["n_rows"]), int(m["n_null"]),
+                              sketch_alpha=float(m["sketch_alpha"]))
+            c.categories = {(tuple(k) if isinstance(k, list) else k): int(v) for k, v in m["categories"]}
+            if c.kind == "numeric":
+                expect = {"counts": (np.int64, _pp.N_COUNTS), "minmax": (np.float64, 2),
+                          "limbs1": (np.int64, _pp.N_LIMBS1), "limbs2": (np.int64, _pp.N_LIMBS2)}
+                try:
+                    for a, (dt, size) in expect.items():
+                        arr = np.asarray(arrays[f"{i}_{a}"])
+                        if arr.dtype != dt or arr.shape != (size,):
+                            raise ArtifactError(f"`{a}` of column `{c.name}` has {arr.dtype} {arr.shape}, "
+                                                f"expected {np.dtype(dt)} ({size},)")
+                        setattr(c, a, arr.copy())
+                    c.edges = np.asarray(arrays[f"{i}_edges"]).astype(np.float64)
+                    c.hist = np.asarray(arrays[f"{i}_hist"]).astype(np.int64)
+                    if c.edges.ndim != 1 or c.hist.shape != (c.edges.size + 1,):
+                        raise ArtifactError(f"histogram of `{c.name}` does not fit its edges")
+                    for side in ("pos", "neg"):
+                        idx = np.asarray(arrays[f"{i}_sk{side}_idx"]).astype(np.int64)
+                        cnt = np.asarray(arrays[f"{i}_sk{side}_cnt"]).astype(np.int64)
+                        if idx.shape != cnt.shape or (idx.size and (idx.min() < 0 or idx.max() >= _pp.SK_SIZE)):
+                            raise ArtifactError(f"sketch index of `{c.name}` out of range")
+                        sk = np.zeros(_pp.SK_SIZE, np.int64)
+                        sk[idx] = cnt
+                        setattr(c, f"sk_{side}", sk)
+                except KeyError as exc:
+                    raise ArtifactError(f"array {exc} of column `{c.name}` is missing in {where}") from None
+            cols[c.name] = c
+        return cls(cols)
+
+    def to_json(self) -> str:
+        """The whole profile as one JSON text (arrays as lists; floats round-trip exactly)."""
+        meta, arrays = self.to_state()
+        return json.dumps({"meta": meta, "arrays": {k: v.tolist() for k, v in arrays.items()},
+                           "dtypes": {k: v.dtype.str for k, v in arrays.items()}}, allow_nan=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Profile":
+        """Read :meth:`to_json`'s text back (the same profile, bit for bit)."""
+        try:
+            d = json.loads(text)
+            allowed = {"<i8": np.int64, "<f8": np.float64}
+            arrays = {}
+            for k, v in d["arrays"].items():
+                dt = d["dtypes"][k]
+                if dt not in allowed:
+                    raise ArtifactError(f"array `{k}` has dtype {dt!r}; expected one of {sorted(allowed)}")
+                arrays[k] = np.asarray(v, dtype=allowed[dt]).reshape(-1)
+            meta = d["meta"]
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, ArtifactError):
+                raise
+            raise ArtifactError(f"Could not read a profile from its JSON text: {exc}") from exc
+        return cls.from_state(meta, arrays, "the JSON text")
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write ``profile.json`` and ``arrays.npz`` (numeric arrays only) into folder ``path``."""
+        os.makedirs(path, exist_ok=True)
+        meta, arrays = self.to_state()
         with open(os.path.join(path, "profile.json"), "w") as fh:
             json.dump(meta, fh)
         np.savez(os.path.join(path, "arrays.npz"), **arrays)
@@ -287,35 +358,12 @@ class Profile:
             raise ArtifactError(f"Could not read a profile from `{path}`: {exc}") from exc
         if meta.get("format") != _FORMAT:
             raise ArtifactError(f"Expected format `{_FORMAT}`, found `{meta.get('format')}` in `{path}`")
-        cols = {}
-        with np.load(os.path.join(path, "arrays.npz"), allow_pickle=False) as z:
-            for i, m in enumerate(meta["columns"]):
-                if m["kind"] not in _KINDS:
-                    raise ArtifactError(f"Unknown column kind `{m['kind']}` in `{path}`; expected one of {_KINDS}")
-                c = ColumnProfile(m["name"], m["kind"], m["type"], int(m["n_rows"]), int(m["n_null"]),
-                                  sketch_alpha=float(m["sketch_alpha"]))
-                c.categories = {(tuple(k) if isinstance(k, list) else k): int(v) for k, v in m["categories"]}
-                if c.kind == "numeric":
-                    expect = {"counts": (np.int64, _pp.N_COUNTS), "minmax": (np.float64, 2),
-                              "limbs1": (np.int64, _pp.N_LIMBS1), "limbs2": (np.int64, _pp.N_LIMBS2)}
-                    for a, (dt, size) in expect.items():
-                        arr = z[f"{i}_{a}"]
-                        if arr.dtype != dt or arr.shape != (size,):
-                            raise ArtifactError(f"`{a}` of column `{c.name}` has {arr.dtype} {arr.shape}, expected {np.dtype(dt)} ({size},)")
-                        setattr(c, a, arr.copy())
-                    c.edges = z[f"{i}_edges"].astype(np.float64)
-                    c.hist = z[f"{i}_hist"].astype(np.int64)
-                    if c.hist.size != c.edges.size + 1:
-                        raise ArtifactError(f"histogram of `{c.name}` does not fit its edges")
-                    for side in ("pos", "neg"):
-                        idx, cnt = z[f"{i}_sk{side}_idx"], z[f"{i}_sk{side}_cnt"]
-                        if idx.size and (idx.min() < 0 or idx.max() >= _pp.SK_SIZE):
-                            raise ArtifactError(f"sketch index of `{c.name}` out of range")
-                        sk = np.zeros(_pp.SK_SIZE, np.int64)
-                        sk[idx.astype(np.int64)] = cnt
-                        setattr(c, f"sk_{side}", sk)
-                cols[c.name] = c
-        return cls(cols)
+        try:
+            with np.load(os.path.join(path, "arrays.npz"), allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+        except (OSError, ValueError) as exc:
+            raise ArtifactError(f"Could not read the arrays of the profile in `{path}`: {exc}") from exc
+        return cls.from_state(meta, arrays, f"`{path}`")
 
 
 def _jsonable(v):
@@ -330,8 +378,9 @@ def profile(data: Any, columns: Sequence[str] | None = None, *, edges: Mapping[s
 
     Parameters
     ----------
-    data : table-like
-        Any input :func:`mlcore._arrow.as_table` accepts.
+    data : table-like or ray.data.Dataset
+        Any input :func:`mlcore._arrow.as_table` accepts, or a Ray Dataset (profiled block by
+        block on the workers and merged exactly: :func:`~mlcore.monitor.profile_ray.profile_ray`).
     columns : list of str, optional
         Columns to profile (default: every numeric, string, dictionary and bool column).
     edges : dict, optional
@@ -351,6 +400,12 @@ def profile(data: Any, columns: Sequence[str] | None = None, *, edges: Mapping[s
     """
     if not 0 < sketch_alpha < 1:
         raise ValueError(f"sketch_alpha must lie in (0, 1), got {sketch_alpha!r}")
+    from .profile_ray import is_ray_dataset
+
+    if is_ray_dataset(data):
+        from .profile_ray import profile_ray
+
+        return profile_ray(data, columns, edges=edges, n_bins=n_bins, sketch_alpha=sketch_alpha)
     table = _arrow.as_table(data)
     if columns is None:
         columns = [n for n, f in zip(table.column_names, table.schema)

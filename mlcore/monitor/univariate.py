@@ -23,6 +23,7 @@ from scipy import special
 from scipy.stats import distributions
 
 from .._kernels import _jit
+from .._kernels import drift_smirnov as _smirnov
 from .._kernels import drift_walk as _walk
 from .._kernels import reduce as _reduce
 from ..errors import ShapeError
@@ -54,9 +55,19 @@ _NO_BITMAP = np.zeros(0, dtype=np.uint8)
 # the walk over many features
 
 
-def walk(ref: SortedColumns, cur: SortedColumns, full: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def walk_mode(tests: Sequence[str]) -> int:
+    """What the merge walk must compute for ``tests``: 0 KS only, 1 also CvM and W1 (and the
+    histogram distances, which need no walk), 2 also Anderson-Darling."""
+    if "ad" in tests:
+        return 2
+    return 1 if any(t != "ks" for t in tests) else 0
+
+
+def walk(ref: SortedColumns, cur: SortedColumns, full: int | bool = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run the fused merge walk for every feature; (out_f, out_u, out_c) as in ``kernels/drift_walk``.
-    ``full=False`` computes the KS numbers only (the other slots are then not meaningful)."""
+    ``full`` (see :func:`walk_mode`): 0 computes the KS numbers only, 1 adds CvM and W1, 2 adds
+    AD (slots not computed are not meaningful)."""
+    full = 2 if full is True else (0 if full is False else int(full))
     if len(ref.names) != len(cur.names):
         raise ShapeError(f"reference has {len(ref.names)} columns, current has {len(cur.names)}")
     nf = len(ref.names)
@@ -66,6 +77,19 @@ def walk(ref: SortedColumns, cur: SortedColumns, full: bool = True) -> tuple[np.
     if nf:
         with _jit.parallel_section():
             _walk.merge_walk(ref.values, ref.start, ref.n, cur.values, cur.start, cur.n, full, out_f, out_u, out_c)
+    return out_f, out_u, out_c
+
+
+def walk_serial(a: np.ndarray, b: np.ndarray, full: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`walk` for one column (sorted non-NaN ``a``, ``b``) on the calling thread: the
+    compiled walk releases the GIL, so several Python threads can walk different columns."""
+    out_f = np.empty((1, _walk.N_FLOAT), dtype=np.float64)
+    out_u = np.zeros((1, _walk.N_UINT), dtype=np.uint64)
+    out_c = np.zeros((1, 4 * _walk.N_TIES), dtype=np.int64)
+    if a.size == 0 or b.size == 0:
+        out_f[:] = np.nan
+    else:
+        _walk.walk_one(a, b, int(full), out_f[0], out_u[0], out_c[0])
     return out_f, out_u, out_c
 
 
@@ -115,9 +139,9 @@ def ks_pvalue(d: float, n1: int, n2: int, method: str = "auto") -> tuple[float, 
     if method not in ("auto", "exact", "asymp", "fast"):
         raise ValueError(f"ks method must be 'auto', 'exact', 'asymp' or 'fast', got {method!r}")
     if method == "fast":
-        # Kolmogorov's limit (microseconds). scipy's finite-n kstwo.sf costs 0.3-2 s at n_eff =
-        # 500,000 once p < ~0.03, exactly where decisions are made. Measured against it (tests):
-        # never below it, within 1.5% relative where p >= 1e-4 (0.2% at n_eff = 500,000).
+        # Kolmogorov's limit (microseconds; the finite-n value costs tens of milliseconds at
+        # n_eff = 500,000). Measured against scipy's finite-n value (tests): never below it,
+        # within 1.5% relative where p >= 1e-4 (0.2% at n_eff = 500,000).
         if max(n1, n2) > _MAX_AUTO_N:
             m, n = sorted([float(n1), float(n2)], reverse=True)
             en = np.round(m * n / (m + n))
@@ -142,9 +166,23 @@ def ks_pvalue(d: float, n1: int, n2: int, method: str = "auto") -> tuple[float, 
                 return float(p), d, "exact"
         method = "asymp"  # too large for the exact lattice count: say so in the result
     m, n = sorted([float(n1), float(n2)], reverse=True)
-    en = m * n / (m + n)
-    p = distributions.kstwo.sf(d, np.round(en))
-    return float(np.clip(p, 0, 1)), d, "asymp"
+    en = float(np.round(m * n / (m + n)))
+    return kstwo_sf(d, en), d, "asymp"
+
+
+def kstwo_sf(d: float, n: float) -> float:
+    """``scipy.stats.kstwo.sf(d, n)`` clipped to [0, 1]: scipy's own branches, except that its
+    costliest one (n > 140, d < 0.5, 2.2 <= n d^2 < 370, where it sums the Birnbaum-Tingey series
+    of ``2 * smirnov(n, d)`` in double-double arithmetic, 0.4-1 s a call at n = 500,000) is the
+    compiled log-domain sum of :mod:`kernels.drift_smirnov`, which agrees with it to ~1e-12."""
+    t = n * d
+    nd2 = t * d
+    if n > 140 and 1.0 < t < n - 1 and d < 0.5 and 2.2 <= nd2 < 370.0:
+        logs = np.empty(int(math.floor(n * (1.0 - d))) + 1)
+        p = 2.0 * math.exp(_smirnov.smirnov_log_sf(n, d, logs))
+    else:
+        p = distributions.kstwo.sf(d, n)
+    return float(np.clip(p, 0, 1))
 
 
 def _cdf_cvm_inf(x: float) -> float:
@@ -239,12 +277,22 @@ def quantile_edges(sorted_ref: np.ndarray, n_bins: int = 10) -> np.ndarray:
     finite = sorted_ref[lo:hi]
     if finite.size == 0:
         return np.zeros(0)
-    pos = np.linspace(0, 1, n_bins + 1)[1:-1] * (finite.size - 1)
+    below, above, frac = edge_ranks(finite.size, n_bins)
+    return edges_from_ranks(finite[below], finite[above], frac)
+
+
+def edge_ranks(n_finite: int, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ranks (0-based, among the sorted finite values) that :func:`quantile_edges` reads,
+    and the interpolation fractions: edge k = v[below_k] + (v[above_k] - v[below_k]) * frac_k."""
+    pos = np.linspace(0, 1, n_bins + 1)[1:-1] * (n_finite - 1)
     below = np.floor(pos).astype(np.int64)
-    above = np.minimum(below + 1, finite.size - 1)
-    frac = pos - below
-    q = finite[below] + (finite[above] - finite[below]) * frac
-    return np.unique(q)
+    above = np.minimum(below + 1, n_finite - 1)
+    return below, above, pos - below
+
+
+def edges_from_ranks(v_below: np.ndarray, v_above: np.ndarray, frac: np.ndarray) -> np.ndarray:
+    """:func:`quantile_edges` from the order statistics at :func:`edge_ranks`."""
+    return np.unique(v_below + (v_above - v_below) * frac)
 
 
 def bin_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -368,7 +416,7 @@ def numeric_results(
         if t not in NUMERIC_TESTS:
             raise ValueError(f"unknown numeric test {t!r}; expected one of {NUMERIC_TESTS}")
     full = any(t != "ks" for t in tests)
-    out_f, out_u, out_c = walked if walked is not None else walk(ref, cur, full)
+    out_f, out_u, out_c = walked if walked is not None else walk(ref, cur, walk_mode(tests))
     hist = [t for t in tests if t in ("psi", "jensen_shannon", "hellinger", "kl")]
     results = []
     for f, name in enumerate(ref.names):

@@ -15,6 +15,7 @@ EXPECTED = {
     "Window", "row_windows", "time_windows", "check_windows", "Event", "Rule", "AlertManager",
     "events_from_report", "log_action", "webhook_action", "MonitorStore", "html_report",
     "join_late_labels", "estimate_binary_performance",
+    "concept_drift", "ConceptDriftReport", "prediction_drift", "error_drift", "profile_ray",
 }
 
 
