@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .. import _arrow
 from .._progress import Progress
 from ..deploy.bundle import Bundle
 from ..errors import SchemaError, missing_dependency
@@ -620,8 +621,10 @@ class _RunProfiler:
         t = pa.Table.from_batches([inputs])
         if "prediction" in self.edges and preds.num_rows == t.num_rows:
             t = t.append_column("prediction", preds.column("prediction"))
-        cols = [c for c in t.column_names if c in self.edges or not pa.types.is_floating(t.schema.field(c).type)
-                and not pa.types.is_integer(t.schema.field(c).type)]
+        # numeric columns on the run's bins, categories counted; other kinds (timestamps, lists)
+        # have no profile and are left out (the profile lists the columns it covers)
+        cols = [c for c in t.column_names if c in self.edges
+                or _arrow.type_kind(t.schema.field(c).type) in ("string", "dictionary", "bool")]
         edges = {k: v for k, v in self.edges.items() if k in t.column_names}
         prof = _profile(t, cols, edges=edges)
         final = self._dir(part)

@@ -89,6 +89,24 @@ def test_profile_on_the_reference_bins(setup, tmp_path):
     np.testing.assert_array_equal(prof["f1"].hist, whole["f1"].hist)  # merged per-partition == one pass
 
 
+def test_profile_skips_columns_without_a_profile_kind(setup, tmp_path):
+    # timestamps ride along in the input (kept for the output) but have no profile kind: the run's
+    # profile covers the numeric and categorical columns and scoring does not fail
+    t = pq.read_table(setup["src"])
+    n = t.num_rows
+    t = t.append_column("ts", pa.array(np.arange(n, dtype=np.int64) * 60_000_000, pa.timestamp("us")))
+    t = t.append_column("carrier", pa.array(np.array(["AA", "UA", "DL"])[np.arange(n) % 3]))
+    pq.write_table(t, tmp_path / "in.parquet")
+    res = score(setup["bundle"], str(tmp_path / "in.parquet"), f"parquet:{tmp_path / 'out'}", batch_size=9_000,
+                keep=["row_id", "ts", "carrier"])
+    from mlcore.monitor import Profile
+
+    prof = Profile.load(res.extra["profile"])
+    assert "ts" not in prof.columns and prof["carrier"].categories == {"AA": 20_000, "UA": 20_000, "DL": 20_000}
+    assert prof["f1"].n_rows == n
+    assert pq.read_table(tmp_path / "out").column("ts").type == pa.timestamp("us")
+
+
 def test_missing_column_fails_before_writing(setup, tmp_path):
     t = pq.read_table(setup["src"]).drop_columns(["f5"])
     pq.write_table(t, tmp_path / "bad.parquet")
