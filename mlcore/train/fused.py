@@ -310,6 +310,18 @@ class FusedPredictor:
         names = list(plan.feature_names_out_)
         self._slot_model = np.array([needed[g] for g in prog.slot_feature], dtype=np.int64)
         self.used_features = [names[g] for g in prog.slot_feature]
+        kn0 = _kernels()
+        self._slot_source = [""] * len(prog.slot_feature)
+        for o in prog.ops_i:
+            if o[0] == kn0.OP_CODE:
+                continue
+            if o[0] in (kn0.OP_MAP, kn0.OP_ONEHOT):
+                src = prog.code_ops[o[2]]["column"]
+            else:
+                src = prog.inputs[o[1]][0]
+                if src.startswith("\x00"):
+                    src = ", ".join(plan.steps[int(src.split("/")[1])].columns)
+            self._slot_source[o[3]] = src
         self.input_columns = list(dict.fromkeys(
             c for c, _ in prog.inputs if not c.startswith("\x00")))
         for si in prog.fallback:
@@ -370,6 +382,7 @@ class FusedPredictor:
             lines.append(f"  scalers folded into the linear weights: {', '.join(self._folded)}")
         if self._prog.fallback:
             lines += ["  " + n for n in self._prog.notes]
+            lines.append("  single rows go through a one-row Arrow table (the unfused step needs one)")
         else:
             lines.append("  every used feature is fused (one compiled pass per row block)")
         if self._family == "matrix":
@@ -608,14 +621,16 @@ class FusedPredictor:
         mat = self._features(table)
         if self._family == "trees":
             for s in range(self._n_slots):
-                self.model._check_values(mat[s], lambda i, s=s: f"feature `{self.used_features[s]}` (plan output)")
+                self.model._check_values(mat[s], lambda i, s=s: f"feature `{self.used_features[s]}` (from column "
+                                                                f"`{self._slot_source[s]}`)")
             return
         bad = ~np.isfinite(mat[:self._n_slots])
         if not bad.any():
             return  # finite features whose scores overflowed: as the unfused model
         s, i = np.argwhere(bad)[0]
         raise SchemaError(
-            f"Expected finite values, got {mat[s, i]} - at feature `{self.used_features[s]}` (row {row0 + i}); "
+            f"Expected finite values, got {mat[s, i]} - at feature `{self.used_features[s]}` (from column "
+            f"`{self._slot_source[s]}`, row {row0 + i}); "
             f"{self.model.estimator} does not accept missing or infinite values (scikit-learn rejects them "
             "too): impute them before the model"
         )
@@ -779,12 +794,30 @@ class FusedPredictor:
             return dict(row)
         raise TypeError(f"A row is a dict {{column: value}} or a 1-D NumPy array, got {type(row).__name__}")
 
+    def _row_table(self, row):
+        """One row as a one-row Arrow table: the row path of a predictor with an unfused step."""
+        if type(row) is not dict:
+            row = self._row_dict(row)
+        try:
+            cols = {}
+            for c in self.input_columns:
+                v = row[c]
+                t = _type_of_str(self.plan.input_schema_.get(c, ""))
+                cols[c] = pa.array([v], type=t) if v is None and t is not None else pa.array([v])
+            return pa.table(cols)
+        except KeyError as exc:
+            raise ColumnNotFoundError(f"Column `{exc.args[0]}` not found in the row; the predictor reads "
+                                      f"{self.input_columns}") from None
+
     def _row_raw_trees(self, row):
+        if self._prog.fallback:
+            return self.raw_score(self._row_table(row))[0]
         st = self._row_features(row)
         ts = st.tree
         if ts.fn(ts.xp, ts.tp, ts.op) != 0:
             self.model._check_values(ts.x[self._slot_model],
-                                     lambda i: f"feature `{self.used_features[i]}` (plan output)")
+                                     lambda i: f"feature `{self.used_features[i]}` (from column "
+                                               f"`{self._slot_source[i]}`)")
             raise AssertionError("the row callback refused a value that the checks accept")
         return ts.out
 
@@ -796,7 +829,8 @@ class FusedPredictor:
             bad = np.flatnonzero(~np.isfinite(st.feat_x))
             if bad.size:
                 s = int(bad[0])
-                raise SchemaError(f"Expected finite values, got {st.feat_x[s]} - at feature `{self.used_features[s]}`; "
+                raise SchemaError(f"Expected finite values, got {st.feat_x[s]} - at feature `{self.used_features[s]}` "
+                                  f"(from column `{self._slot_source[s]}`); "
                                   f"{self.model.estimator} does not accept missing or infinite values")
             return self._linear._row_slow(st.feat_x.copy(), op), None
         return out, r
@@ -807,6 +841,8 @@ class FusedPredictor:
         ``row`` is a dict ``{column: value}`` (None for null) or a 1-D array of the values of
         :attr:`input_columns` in that order. The latency path: no Arrow, per-thread buffers.
         """
+        if self._prog.fallback and self._family != "trees":
+            return self.predict(self._row_table(row))[0]
         if self._family == "trees":
             raw = self._row_raw_trees(row)
             return self._tree_outputs(raw.reshape(1, -1), "predict")[0]
@@ -826,6 +862,8 @@ class FusedPredictor:
 
     def predict_proba_row(self, row) -> np.ndarray:
         """Class probabilities of one row (see :meth:`predict_row` for ``row``)."""
+        if self._prog.fallback and self._family != "trees":
+            return self.predict_proba(self._row_table(row))[0]
         if self._family == "trees":
             if self.model.task not in ("binary", "multiclass"):
                 raise AttributeError("predict_proba is only available for classifiers")
@@ -912,6 +950,22 @@ class _parallel:
             self.cm.__exit__(*exc)
 
 
+def _type_of_str(s: str):
+    """The Arrow type a plan's input schema string names (None when it cannot tell)."""
+    import re
+
+    try:
+        return pa.type_for_alias(s)
+    except ValueError:
+        pass
+    m = re.fullmatch(r"timestamp\[(\w+)(?:, tz=(.+))?\]", s)
+    if m:
+        return pa.timestamp(m.group(1), tz=m.group(2))
+    if s.startswith("dictionary"):
+        return pa.string()
+    return None
+
+
 def _cat_key(v, vtype):
     if isinstance(v, str):
         return v
@@ -958,8 +1012,7 @@ class _RowState:
         self.is_cat = {}
         for i, (name, role) in enumerate(prog.inputs):
             if name.startswith("\x00"):
-                raise SchemaError("the single-row path does not run unfused steps: "
-                                  + "; ".join(prog.notes) + " - use predict on a one-row table")
+                continue  # not reached: predictors with unfused steps take a one-row table instead
             if role == "numeric" or (role == "any" and p.plan.input_schema_.get(name, "") .startswith(
                     ("int", "uint", "float", "double", "bool", "halffloat"))):
                 self.in_i[i, 0] = kn.K_NUMERIC
