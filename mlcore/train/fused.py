@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import threading
 from typing import Any
@@ -353,8 +354,14 @@ class FusedPredictor:
                                           proba=model._proba)
         self._row_local = threading.local()
         self._check = 0
+        self._sigmoid = None
         if self._family == "trees":
             self._check = (0 if model.allow_nan else 1) | (0 if model.allow_inf else 2)
+            if model.task == "binary" and model.post == "sigmoid" and model.n_outputs == 1:
+                # one row of a binary model: Python float math, not NumPy on a 1x1 array (~5 µs)
+                self._sigmoid = (float(model.post_params.get("scale", 1.0)),
+                                 model.post_params.get("binary_rule") == 1,
+                                 None if model.classes_ is None else model.classes_.tolist())
 
     # -- description --------------------------------------------------------------------------
 
@@ -745,9 +752,7 @@ class FusedPredictor:
         if type(row) is not dict:
             row = self._row_dict(row)
         try:
-            for i, name in st.numeric:
-                v = row[name]
-                st.rowf[i] = np.nan if v is None else v
+            st.rowf[:st.n_num] = [_NAN if v is None else v for v in [row[n] for n in st.num_names]]
             for i, name in st.temporal:
                 v = row[name]
                 if v is None:
@@ -845,6 +850,15 @@ class FusedPredictor:
             return self.predict(self._row_table(row))[0]
         if self._family == "trees":
             raw = self._row_raw_trees(row)
+            if self._sigmoid is not None:
+                scale, by_raw, classes = self._sigmoid
+                r = float(raw[0])
+                if by_raw:
+                    k = 1 if r > 0.0 else 0
+                else:
+                    e = _expit(scale * r)
+                    k = 1 if e > 1.0 - e else 0  # argmax of [1 - e, e], first on a tie
+                return k if classes is None else classes[k]
             return self._tree_outputs(raw.reshape(1, -1), "predict")[0]
         if self._family == "linear":
             from .._kernels import linear_predict as lp  # noqa: PLC0415
@@ -868,6 +882,12 @@ class FusedPredictor:
             if self.model.task not in ("binary", "multiclass"):
                 raise AttributeError("predict_proba is only available for classifiers")
             raw = self._row_raw_trees(row)
+            if self._sigmoid is not None:
+                e = _expit(self._sigmoid[0] * float(raw[0]))
+                out = np.empty(2)
+                out[0] = 1.0 - e
+                out[1] = e
+                return out
             return self.model._proba(raw.reshape(1, -1))[0]
         if self._family == "linear":
             if self._linear._proba_op is None:
@@ -950,6 +970,13 @@ class _parallel:
             self.cm.__exit__(*exc)
 
 
+def _expit(x: float) -> float:
+    try:
+        return 1.0 / (1.0 + math.exp(-x))
+    except OverflowError:  # exp(-x) beyond the doubles: NumPy gives inf, so 0
+        return 0.0
+
+
 def _type_of_str(s: str):
     """The Arrow type a plan's input schema string names (None when it cannot tell)."""
     import re
@@ -1016,7 +1043,7 @@ class _RowState:
             if role == "numeric" or (role == "any" and p.plan.input_schema_.get(name, "") .startswith(
                     ("int", "uint", "float", "double", "bool", "halffloat"))):
                 self.in_i[i, 0] = kn.K_NUMERIC
-                self.in_i[i, 1] = self.rowf.ctypes.data + 8 * i
+                self.in_i[i, 1] = self.rowf.ctypes.data + 8 * len(self.numeric)  # consecutive: one copy
                 self.in_i[i, 2] = 0
                 self.numeric.append((i, name))
             elif role == "temporal":
@@ -1031,6 +1058,8 @@ class _RowState:
                 self.in_i[i, 3] = self.valid.ctypes.data + i
                 self.validity.append((i, name))
                 self.is_cat[name] = True
+        self.n_num = len(self.numeric)
+        self.num_names = [name for _, name in self.numeric]
         self.code_specs = [(c["column"], c["lookup"], c["vtype"], c["flags"], c["owner"]) for c in prog.code_ops]
         for c in prog.code_ops:
             self.is_cat[c["column"]] = True
@@ -1070,6 +1099,7 @@ class _RowState:
 
 
 _FUSED_ROW = {}
+_NAN = float("nan")
 
 
 def _row_entry_fused(args):
