@@ -682,7 +682,7 @@ class FusedPredictor:
         >>> fused = compile_predictor(plan, compile_model(est))
         >>> fused.predict(t).tolist()
         [0, 0, 1, 1]
-        >>> fused.predict_row({"x": 3.0, "c": "z"})
+        >>> int(fused.predict_row({"x": 3.0, "c": "z"}))
         1
         """
         if self._family == "trees":
