@@ -59,6 +59,26 @@ def test_fused_equals_pipeline(setup):
                                    rtol=0, atol=1e-6)
 
 
+def test_linear_with_scaler_equals_pipeline(setup):
+    """LogisticRegression behind a StandardScaler (folded into its weights) and one-hot encodings."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    t = setup[0]
+    train = t.slice(0, 30_000)
+    pipe = Pipeline([("features", sklearn_transformer(linear=True)), ("model", LogisticRegression(max_iter=3000))])
+    pipe.fit(to_pandas(train), train["late"].to_numpy())
+    plan = mlcore_plan(linear=True).fit(train)
+    fused = compile_predictor(plan, compile_model(pipe.named_steps["model"]))
+    assert "folded" in fused.explain()
+    test = resample(t.slice(100_000), 5_000, seed=2)
+    df = to_pandas(test)
+    np.testing.assert_allclose(fused.predict_proba(test), pipe.predict_proba(df), rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(fused.predict(test), pipe.predict(df))
+    for k, row in enumerate(test.slice(0, 10).to_pylist()):
+        np.testing.assert_allclose(fused.predict_proba_row(row), pipe.predict_proba(df.iloc[k:k + 1])[0], atol=1e-9)
+
+
 def test_explain_names_what_is_computed(setup):
     _, plan, _, fused = setup
     text = fused.explain()
