@@ -40,6 +40,8 @@ N_ROWS_MLCORE = 300 if _SMOKE else 5_000
 N_ROWS_SKLEARN = 50 if _SMOKE else 300
 WORKDIR = os.environ.get("MLCORE_BENCH_DIR") or tempfile.mkdtemp(prefix="mlcore-bench-fused-")
 IMPLS = ["mlcore", "mlcore-unfused", "sklearn-pipeline"]
+#: Batch only: the pipeline timed from the same Arrow table (its ``to_pandas`` included).
+BATCH_IMPLS = IMPLS + ["sklearn-pipeline-from-arrow"]
 
 
 @pytest.fixture(scope="session")
@@ -102,7 +104,7 @@ def bench_d_row(benchmark, impl, setup):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("impl", BATCH_IMPLS)
 def bench_d_batch(benchmark, impl, threads, setup):
     benchmark.group = f"d/batch-{threads}T"
     batch, df = setup["batch"], setup["df"]
@@ -123,6 +125,13 @@ def bench_d_batch(benchmark, impl, threads, setup):
             finally:
                 numba.set_num_threads(prev)
         rounds = 2
+    elif impl == "sklearn-pipeline-from-arrow":
+        from reference.fused_flights import to_pandas
+
+        pipe = setup["pipe"]
+        pipe.named_steps["model"].set_params(n_jobs=threads)
+        fn = lambda: pipe.predict_proba(to_pandas(batch))  # noqa: E731
+        rounds = 1 if not _SMOKE else 2
     else:
         pipe = setup["pipe"]
         pipe.named_steps["model"].set_params(n_jobs=threads)
@@ -131,6 +140,26 @@ def bench_d_batch(benchmark, impl, threads, setup):
     benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=0 if impl == "sklearn-pipeline" else 1)
     benchmark.extra_info["rows_per_s"] = N_BATCH / benchmark.stats.stats.median
     benchmark.extra_info.update(n_trees=N_TREES, n_batch=N_BATCH, n_train=N_TRAIN)
+
+
+@pytest.mark.parametrize("impl", ["mlcore", "lightgbm"])
+def bench_d_model_only(benchmark, impl, setup):
+    """The model alone, 1 thread, on its precomputed feature matrix: the ceiling of the end-to-end ratio."""
+    benchmark.group = "d/model-only-1T"
+    if impl == "mlcore":
+        from mlcore.features import as_matrix
+
+        X = as_matrix(setup["plan"].transform(setup["batch"]))
+        model = setup["fused"].model
+        fn = lambda: model.predict_proba(X, n_threads=1)  # noqa: E731
+    else:
+        X = np.ascontiguousarray(setup["pipe"].named_steps["features"].transform(setup["df"]))
+        est = setup["pipe"].named_steps["model"]
+        est.set_params(n_jobs=1)
+        fn = lambda: est.predict_proba(X)  # noqa: E731
+    benchmark.pedantic(fn, rounds=1 if impl == "lightgbm" and not _SMOKE else 2, iterations=1,
+                       warmup_rounds=0 if impl == "lightgbm" else 1)
+    benchmark.extra_info["rows_per_s"] = N_BATCH / benchmark.stats.stats.median
 
 
 def bench_d_load(benchmark, setup):
@@ -168,7 +197,7 @@ def _table(path):
     for b in data["benchmarks"]:
         by[(b["group"], (b.get("params") or {}).get("impl", "mlcore"))] = b
     lines = ["| impl | row p50 µs | row p99 µs | batch 1T rows/s | batch 2T rows/s |", "|---|---|---|---|---|"]
-    for impl in IMPLS:
+    for impl in BATCH_IMPLS:
         r = by.get(("d/row", impl), {}).get("extra_info", {})
         b1 = by.get(("d/batch-1T", impl), {}).get("extra_info", {})
         b2 = by.get(("d/batch-2T", impl), {}).get("extra_info", {})
@@ -180,7 +209,7 @@ def _table(path):
     lines.append("")
     lines.append("| speed-up of the fused predictor over | row p50 | batch 1T | batch 2T |")
     lines.append("|---|---|---|---|")
-    for impl in IMPLS[1:]:
+    for impl in BATCH_IMPLS[1:]:
         r = by.get(("d/row", impl), {}).get("extra_info", {})
         b1 = by.get(("d/batch-1T", impl), {}).get("extra_info", {})
         b2 = by.get(("d/batch-2T", impl), {}).get("extra_info", {})
@@ -194,6 +223,11 @@ def _table(path):
             else:
                 ratio.append("-")
         lines.append(f"| {impl} | " + " | ".join(ratio) + " |")
+    mo = {i: by.get(("d/model-only-1T", i), {}).get("extra_info", {}).get("rows_per_s") for i in ("mlcore", "lightgbm")}
+    if all(mo.values()):
+        lines.append("")
+        lines.append(f"Model alone on its precomputed matrix, 1 thread: mlcore {mo['mlcore']:.3g} rows/s, LightGBM "
+                     f"{mo['lightgbm']:.3g} rows/s ({mo['mlcore'] / mo['lightgbm']:.1f}×).")
     load = by.get(("d/load", "mlcore"))
     if load:
         e = load["extra_info"]
