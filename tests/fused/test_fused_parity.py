@@ -378,3 +378,35 @@ def test_temporal_row_values(tree_setup):
     with pytest.raises(SchemaError, match="`ts`"):
         f.predict_row(dict(row, ts="2013-01-01"))
     assert isinstance(dt.datetime.now(), dt.datetime)
+
+
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(0, 200), seed=st.integers(0, 2**31 - 1), offset=st.integers(1, 13),
+       n_chunks=st.integers(1, 3), bad=st.sampled_from(["none", "nan", "null", "inf"]))
+def test_random_layouts_linear(linear_setup, n, seed, offset, n_chunks, bad):
+    plan, _, fused = linear_setup
+    rng = np.random.default_rng(seed)
+    t = make_table(rng, n, nulls=False, unseen=True)
+    if n and bad != "none":
+        x = t["x"].to_numpy().copy()
+        k = int(rng.integers(0, n))
+        mask = None
+        if bad == "null":
+            mask = np.zeros(n, bool)
+            mask[k] = True
+        else:
+            x[k] = np.nan if bad == "nan" else np.inf
+        t = t.set_column(0, "x", pa.array(x, mask=mask))
+    sliced, chunked = _layouts(t, offset, n_chunks)
+    for name in ("ridge", "logreg"):
+        f = fused[name]
+        method = "predict" if name == "ridge" else "predict_proba"
+        try:
+            ref = getattr(f.model, method)(plan.transform(t))
+        except SchemaError:
+            for data in (t, sliced, chunked):
+                with pytest.raises(SchemaError, match="`x`"):
+                    getattr(f, method)(data)
+            continue
+        for data in (t, sliced, chunked):
+            np.testing.assert_allclose(getattr(f, method)(data), ref, rtol=1e-9, atol=1e-9)
