@@ -205,10 +205,13 @@ def _codes(in_i, i, o, start, nb, dict_codes, dstart, co, cd, sl, dst):
             dst[r] = -2
 
 
-@kernel(inline="always")
+@kernel
 def run_program(start, nb, W, in_i, dict_codes, dstart, prog_i, prog_f, aux_f, aux_i, cats_i, cat_off,
                 cat_data, cat_slots, skip_codes, feat, codes, tmp, tmp2, bad):
-    """Compute every op of the program for rows start..start+nb into ``feat``/``codes`` (width W)."""
+    """Compute every op of the program for rows start..start+nb into ``feat``/``codes`` (width W).
+
+    Not inlined: the batch, linear, matrix and row kernels share one compiled copy (compile time),
+    and one call per block of rows costs nothing next to the block's work."""
     for o in range(prog_i.shape[0]):
         op = prog_i[o, 0]
         i = prog_i[o, 1]
