@@ -66,7 +66,7 @@ def test_linear_with_scaler_equals_pipeline(setup):
 
     t = setup[0]
     train = t.slice(0, 30_000)
-    pipe = Pipeline([("features", sklearn_transformer(linear=True)), ("model", LogisticRegression(max_iter=3000))])
+    pipe = Pipeline([("features", sklearn_transformer(linear=True)), ("model", LogisticRegression(solver="newton-cholesky"))])
     pipe.fit(to_pandas(train), train["late"].to_numpy())
     plan = mlcore_plan(linear=True).fit(train)
     fused = compile_predictor(plan, compile_model(pipe.named_steps["model"]))
