@@ -85,3 +85,12 @@ def test_explain_names_what_is_computed(setup):
     assert f"of the plan's {plan.n_features_out_} features" in text
     assert "every used feature is fused" in text
     assert set(fused.input_columns) <= set(plan.input_schema_)
+
+
+def test_pandas_and_record_batch_input(setup):
+    t, _, _, fused = setup
+    test = t.slice(250_000, 3_000)
+    want = fused.predict_proba(test)
+    np.testing.assert_allclose(fused.predict_proba(to_pandas(test)), want, rtol=0, atol=0)
+    np.testing.assert_allclose(fused.predict_proba(test.to_batches()[0]), want[:test.to_batches()[0].num_rows],
+                               rtol=0, atol=0)
