@@ -311,12 +311,13 @@ class FusedPredictor:
         names = list(plan.feature_names_out_)
         self._slot_model = np.array([needed[g] for g in prog.slot_feature], dtype=np.int64)
         self.used_features = [names[g] for g in prog.slot_feature]
-        kn0 = _kernels()
+        kn = _kernels()
+        # The raw column behind each computed feature, for error messages.
         self._slot_source = [""] * len(prog.slot_feature)
         for o in prog.ops_i:
-            if o[0] == kn0.OP_CODE:
+            if o[0] == kn.OP_CODE:
                 continue
-            if o[0] in (kn0.OP_MAP, kn0.OP_ONEHOT):
+            if o[0] in (kn.OP_MAP, kn.OP_ONEHOT):
                 src = prog.code_ops[o[2]]["column"]
             else:
                 src = prog.inputs[o[1]][0]
@@ -332,7 +333,6 @@ class FusedPredictor:
         self._arrays = prog.arrays()
         self._n_slots = len(prog.slot_feature)
         self._n_cslots = len(prog.code_ops)
-        kn = _kernels()
         self._is_code_op = self._arrays[0][:, 0] == kn.OP_CODE
         self._folded = []
         if self._family == "linear":
@@ -402,7 +402,8 @@ class FusedPredictor:
     # -- batch ----------------------------------------------------------------------------------
 
     def _pieces(self, data):
-        """Yield (start, length, in_i, dstart, dict_codes, keep) per aligned chunk of the inputs."""
+        """(table, n_rows, one ChunkedArray per program input): the input columns, and the used
+        outputs of unfused steps computed by the plan's own transform."""
         table = _arrow.as_table(data)
         n = table.num_rows
         plan = self.plan
@@ -585,7 +586,7 @@ class FusedPredictor:
                         fn = kn.fused_matrix_parallel if parallel else kn.fused_matrix_serial
                         fn(*common, self._slot_model, out[:, start:start + length], bad)
             del keep
-            self._raise_bad(bad.sum(axis=0), table, start, length, piece)
+            self._raise_bad(bad.sum(axis=0), table, start, length)
             start += length
         return table, out
 
@@ -598,7 +599,7 @@ class FusedPredictor:
             vs = self._vsrc_cache = slot_of[self.model._vsrc].astype(np.int32)
         return vs
 
-    def _raise_bad(self, bad, table, start, length, piece):
+    def _raise_bad(self, bad, table, start, length):
         for cs, info in enumerate(self._prog.code_ops):
             if bad[cs]:
                 from ..features._categories import codes_of, raise_unseen  # noqa: PLC0415
@@ -1005,9 +1006,6 @@ def _cat_key(v, vtype):
     if isinstance(v, float) and v.is_integer() and vtype == "int":
         return str(int(v))
     return str(v)
-
-
-_EPOCH = None
 
 
 def _ticks_us(v, name):
