@@ -38,6 +38,7 @@ N_TRAIN = 20_000 if _SMOKE else 100_000
 N_BATCH = 20_000 if _SMOKE else 1_000_000
 N_ROWS_MLCORE = 300 if _SMOKE else 5_000
 N_ROWS_SKLEARN = 50 if _SMOKE else 300
+N_PAIRS = 2 if _SMOKE else 3
 WORKDIR = os.environ.get("MLCORE_BENCH_DIR") or tempfile.mkdtemp(prefix="mlcore-bench-fused-")
 IMPLS = ["mlcore", "mlcore-unfused", "sklearn-pipeline"]
 #: Batch only: the pipeline timed from the same Arrow table (its ``to_pandas`` included).
@@ -142,6 +143,32 @@ def bench_d_batch(benchmark, impl, threads, setup):
     benchmark.extra_info.update(n_trees=N_TREES, n_batch=N_BATCH, n_train=N_TRAIN)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def bench_d_batch_paired(benchmark, threads, setup):
+    """mlcore and the Pipeline alternately on the same batch, ``N_PAIRS`` times: the ratio of each
+    pair is measured within seconds, so load from other jobs on the machine hits both alike."""
+    import time as _time
+
+    benchmark.group = f"d/batch-paired-{threads}T"
+    batch, df, fused, pipe = setup["batch"], setup["df"], setup["fused"], setup["pipe"]
+    pipe.named_steps["model"].set_params(n_jobs=threads)
+    fused.predict_proba(batch.slice(0, 10_000), n_threads=threads)  # warm
+    pairs = []
+    for _ in range(N_PAIRS):
+        t0 = _time.perf_counter()
+        fused.predict_proba(batch, n_threads=threads)
+        t1 = _time.perf_counter()
+        pipe.predict_proba(df)
+        t2 = _time.perf_counter()
+        pairs.append((t1 - t0, t2 - t1))
+    pairs = np.array(pairs)
+    benchmark.extra_info.update(
+        ratio_median=float(np.median(pairs[:, 1] / pairs[:, 0])), ratio_min=float(np.min(pairs[:, 1] / pairs[:, 0])),
+        ratio_max=float(np.max(pairs[:, 1] / pairs[:, 0])), mlcore_rows_per_s=float(N_BATCH / np.median(pairs[:, 0])),
+        sklearn_rows_per_s=float(N_BATCH / np.median(pairs[:, 1])), n_pairs=N_PAIRS)
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+
+
 @pytest.mark.parametrize("impl", ["mlcore", "lightgbm"])
 def bench_d_model_only(benchmark, impl, setup):
     """The model alone, 1 thread, on its precomputed feature matrix: the ceiling of the end-to-end ratio."""
@@ -223,6 +250,16 @@ def _table(path):
             else:
                 ratio.append("-")
         lines.append(f"| {impl} | " + " | ".join(ratio) + " |")
+    paired = [(th, by.get((f"d/batch-paired-{th}T", "mlcore"), {}).get("extra_info")) for th in (1, 2)]
+    if any(p for _, p in paired):
+        lines.append("")
+        lines.append("| paired batch (alternating calls) | mlcore rows/s | sklearn-pipeline rows/s | ratio median (min-max) |")
+        lines.append("|---|---|---|---|")
+        for th, p in paired:
+            if p:
+                lines.append(f"| {th} thread(s), {p['n_pairs']} pairs | {p['mlcore_rows_per_s']:.3g} | "
+                             f"{p['sklearn_rows_per_s']:.3g} | {p['ratio_median']:.1f}× ({p['ratio_min']:.1f}-"
+                             f"{p['ratio_max']:.1f}×) |")
     mo = {i: by.get(("d/model-only-1T", i), {}).get("extra_info", {}).get("rows_per_s") for i in ("mlcore", "lightgbm")}
     if all(mo.values()):
         lines.append("")
