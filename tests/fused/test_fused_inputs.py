@@ -7,6 +7,7 @@ import datetime as dt
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pytest
 from sklearn.linear_model import Ridge
 from sklearn.tree import DecisionTreeRegressor
@@ -95,3 +96,21 @@ def test_naive_and_aware_datetimes_in_rows(setup):
     assert isinstance(row["tms"], dt.datetime) and row["tms"].tzinfo is not None
     assert isinstance(row["d32"], dt.date)
     assert f.predict_row(row) == pytest.approx(f.predict(t)[0], abs=1e-12)
+
+
+def test_sliced_chunked_with_nulls_everywhere(setup):
+    plan, tree, f = setup
+    rng = np.random.default_rng(5)
+    t = _table(rng, 400)
+    cols = {}
+    for name in t.column_names:
+        mask = pa.array(rng.random(400) < 0.1)
+        cols[name] = pa.compute.if_else(mask, pa.nulls(400, t.schema.field(name).type), t[name])
+    t = pa.table(cols)
+    ref = tree.predict(as_matrix(plan.transform(t)))
+    sliced = t.slice(3)
+    chunked = pa.concat_tables([t.slice(0, 77), t.slice(77, 200), t.slice(277)])
+    np.testing.assert_allclose(f.predict(sliced), ref[3:], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(f.predict(chunked), ref, rtol=0, atol=1e-12)
+    for k in (0, 5, 9):
+        assert f.predict_row(t.slice(k, 1).to_pylist()[0]) == pytest.approx(ref[k], abs=1e-12)
