@@ -410,3 +410,18 @@ def test_random_layouts_linear(linear_setup, n, seed, offset, n_chunks, bad):
             continue
         for data in (t, sliced, chunked):
             np.testing.assert_allclose(getattr(f, method)(data), ref, rtol=1e-9, atol=1e-9)
+
+
+def test_save_load_linear_refolds(linear_setup, tmp_path):
+    _, _, fused = linear_setup
+    f = fused["logreg"]
+    f.save(tmp_path / "lin")
+    g = FusedPredictor.load(tmp_path / "lin")
+    t = make_table(np.random.default_rng(13), 300, nulls=False, unseen=True)
+    np.testing.assert_array_equal(g.predict_proba(t), f.predict_proba(t))
+    assert g.explain() == f.explain()
+    (tmp_path / "lin" / "fused.json").write_text('{"format": "something else", "version": 1}')
+    from mlcore.errors import ArtifactError
+
+    with pytest.raises(ArtifactError, match="not a fused predictor"):
+        FusedPredictor.load(tmp_path / "lin")
