@@ -7,12 +7,15 @@
 - :func:`compile_model`: a fitted estimator → mlcore's compiled model (:class:`CompiledLinear`,
   :class:`CompiledMLP`, tree ensembles), predicting with Numba kernels over Arrow buffers.
 - :func:`load_model`: a compiled model back from its ``(manifest, arrays)``.
+- :func:`compile_predictor`: a fitted feature plan + a compiled model as one
+  :class:`FusedPredictor` (raw columns in, predictions out, one compiled pass per row block).
 """
 
 from __future__ import annotations
 
 from .compile import SUPPORTED_ESTIMATORS, compile_model, load_model
 from .fit import fit
+from .fused import FusedPredictor, compile_predictor
 from .linear import CompiledLinear
 from .mlp import CompiledMLP
 from .select import SelectionResult, select_model
@@ -28,4 +31,6 @@ __all__ = [
     "CompiledLinear",
     "CompiledMLP",
     "TreeEnsemble",
+    "compile_predictor",
+    "FusedPredictor",
 ]
