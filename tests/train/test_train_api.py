@@ -5,7 +5,7 @@ from __future__ import annotations
 import mlcore.train as train
 
 EXPECTED = {"fit", "select_model", "SelectionResult", "compile_model", "load_model", "SUPPORTED_ESTIMATORS",
-            "CompiledLinear", "CompiledMLP", "TreeEnsemble"}
+            "CompiledLinear", "CompiledMLP", "TreeEnsemble", "compile_predictor", "FusedPredictor"}
 
 
 def test_all_is_deliberate():
