@@ -34,6 +34,43 @@ def civil_from_days(z):
     return y, m, d
 
 
+@kernel(inline="always")
+def part_value(days, sod, y, m, d, code):
+    """(value, phase) of calendar part ``code`` of a day (days since the epoch, its civil date
+    y/m/d) at second-of-day ``sod``; the phase starts at 0 (day of month 1 -> 0) for sin/cos."""
+    if code == 0:
+        x = np.float64(sod // 3600)
+        phase = x
+    elif code == 1:
+        x = np.float64((sod % 3600) // 60)
+        phase = x
+    elif code == 2:
+        x = np.float64((days + 3) % 7)
+        phase = x
+    elif code == 3:
+        x = np.float64(d)
+        phase = x - 1.0
+    elif code == 4:
+        x = np.float64(m)
+        phase = x - 1.0
+    elif code == 5:
+        x = np.float64(y)
+        phase = 0.0
+    else:
+        cum = 0  # days in the months before this one
+        for mo in range(1, m):
+            if mo == 2:
+                leap = (y % 4 == 0 and y % 100 != 0) or y % 400 == 0
+                cum += 29 if leap else 28
+            elif mo == 4 or mo == 6 or mo == 9 or mo == 11:
+                cum += 30
+            else:
+                cum += 31
+        x = np.float64(cum + d)
+        phase = x - 1.0
+    return x, phase
+
+
 @kernel
 def time_parts(length, offset, validity, values, ticks_per_second, is_days, parts, cyclical,
                periods, out, row0, pos):
@@ -58,36 +95,7 @@ def time_parts(length, offset, validity, values, ticks_per_second, is_days, part
         y, m, d = civil_from_days(days)
         for p in range(parts.size):
             code = parts[p]
-            if code == 0:
-                x = np.float64(sod // 3600)
-                phase = x
-            elif code == 1:
-                x = np.float64((sod % 3600) // 60)
-                phase = x
-            elif code == 2:
-                x = np.float64((days + 3) % 7)
-                phase = x
-            elif code == 3:
-                x = np.float64(d)
-                phase = x - 1.0
-            elif code == 4:
-                x = np.float64(m)
-                phase = x - 1.0
-            elif code == 5:
-                x = np.float64(y)
-                phase = 0.0
-            else:
-                cum = 0  # days in the months before this one
-                for mo in range(1, m):
-                    if mo == 2:
-                        leap = (y % 4 == 0 and y % 100 != 0) or y % 400 == 0
-                        cum += 29 if leap else 28
-                    elif mo == 4 or mo == 6 or mo == 9 or mo == 11:
-                        cum += 30
-                    else:
-                        cum += 31
-                x = np.float64(cum + d)
-                phase = x - 1.0
+            x, phase = part_value(days, sod, y, m, d, code)
             r = row0 + p * width
             out[r, pos + i] = x
             if cyclical:

@@ -57,7 +57,7 @@ import numpy as np
 from ._jit import kernel
 from .feat_numeric import box_cox_value, yeo_johnson_value
 from .feat_strings import find
-from .feat_time import civil_from_days
+from .feat_time import civil_from_days, part_value
 from .linear_predict import finish_row
 from .linear_ptr import typed_ptr
 from .tree_predict import B, _remap, _walk_block
@@ -135,36 +135,7 @@ def _gather(in_i, i, start, nb, tmp):
 @kernel(inline="always")
 def _time_value(days, sod, code, sub, per):
     y, m, d = civil_from_days(days)
-    if code == 0:
-        x = np.float64(sod // 3600)
-        phase = x
-    elif code == 1:
-        x = np.float64((sod % 3600) // 60)
-        phase = x
-    elif code == 2:
-        x = np.float64((days + 3) % 7)
-        phase = x
-    elif code == 3:
-        x = np.float64(d)
-        phase = x - 1.0
-    elif code == 4:
-        x = np.float64(m)
-        phase = x - 1.0
-    elif code == 5:
-        x = np.float64(y)
-        phase = 0.0
-    else:
-        cum = 0
-        for mo in range(1, m):
-            if mo == 2:
-                leap = (y % 4 == 0 and y % 100 != 0) or y % 400 == 0
-                cum += 29 if leap else 28
-            elif mo == 4 or mo == 6 or mo == 9 or mo == 11:
-                cum += 30
-            else:
-                cum += 31
-        x = np.float64(cum + d)
-        phase = x - 1.0
+    x, phase = part_value(days, sod, y, m, d, code)
     if sub == 0:
         return x
     two_pi = 2.0 * np.pi

@@ -6,7 +6,6 @@ weights, empty for unit weights); the caller rejects nulls and checks lengths.
 
 from __future__ import annotations
 
-import numpy as np
 
 from ._jit import kernel
 

@@ -11,7 +11,7 @@ import datetime as _dt
 import json
 import math
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any, Iterator
 
 import numpy as np

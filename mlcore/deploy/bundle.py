@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import importlib
-import json
 import os
 import re
 import tempfile

@@ -16,7 +16,6 @@ measure bundles).
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click

@@ -49,6 +49,7 @@ import pyarrow.compute as pc
 from .._arrow import as_table, get_column
 from ..errors import SchemaError, ShapeError
 from ..goals import Goal, Objective
+from .decisions import _plain
 from .model_spec import ModelSpec
 
 __all__ = ["WINDOWS", "Candidate", "ModelComparison", "RetrainReport", "compare_models", "retrain",
@@ -716,17 +717,3 @@ def _before(champion, before, objective, spec, n_boot, seed) -> dict:
         return {r["name"]: r["value"] for r in comp.champion.gate.get("metrics", [])}
     recorded = getattr(champion, "metrics", None) or {}
     return {k: v for k, v in recorded.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-
-
-def _plain(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _plain(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
 import os
 import shutil
 import time
@@ -44,6 +43,8 @@ from typing import Any, Callable
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from .decisions import _plain
 
 __all__ = ["DemoConfig", "run_demo", "load_flights", "make_goal", "make_plan", "candidates", "Preparation",
            "MONTH_NAMES", "FEATURES_NUMERIC", "FEATURES_CATEGORICAL"]
@@ -303,19 +304,6 @@ def _month_label(m: int) -> str:
     return f"2013-{m:02d} ({MONTH_NAMES[m - 1]})"
 
 
-def _jsonable(x):
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        return _jsonable(x.item())
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, (_dt.datetime, _dt.date)):
-        return x.isoformat()
-    return x
-
 
 def _duck(path: str):
     import duckdb
@@ -507,14 +495,14 @@ def run_demo(config: DemoConfig) -> dict:
     story["timings"] = st.times
     story["seconds"] = round(time.perf_counter() - st.t0, 1)
     with open(paths["story"], "w") as f:
-        json.dump(_jsonable(story), f, indent=1, allow_nan=False)
-    write_dashboard(_jsonable(story), paths["dashboard"])
+        json.dump(_plain(story), f, indent=1, allow_nan=False)
+    write_dashboard(_plain(story), paths["dashboard"])
     st.done()
     from .dashboard import summary_lines
 
     echo = cfg.echo or (lambda s: None)
     echo("\nSummary")
-    for line in summary_lines(_jsonable(story)):
+    for line in summary_lines(_plain(story)):
         echo("  " + line)
     echo(f"\nDone in {story['seconds']:.0f} s. Dashboard: {paths['dashboard']}")
     return story

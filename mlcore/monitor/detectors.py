@@ -19,7 +19,6 @@ nulls are skipped.
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 from typing import Any, ClassVar

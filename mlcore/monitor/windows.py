@@ -12,7 +12,6 @@ from typing import Any, Iterator
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .. import _arrow
 from ..errors import SchemaError
