@@ -418,7 +418,7 @@ def compare_models(champion: Any, challengers: dict, data: Any, goal: Goal | Obj
                f"among the {len(eligible)} challenger(s) that meet the goal")
     elif out:
         best = max(out, key=key)
-        fails = "; ".join(f"{r['name']} {r['range']}" for r in best.gate.get("failures", []))
+        fails = "; ".join(f"{r['name']} = {r['value']:.4g}, needs {r['range']}" for r in best.gate.get("failures", []))
         why = f"no challenger meets the goal; the best on {metric_range.name} is `{best.name}` (fails: {fails})"
     else:
         best, why = None, "no challenger was trained"
