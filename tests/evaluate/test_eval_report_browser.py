@@ -7,14 +7,13 @@ where a missing browser is a failure.
 
 from __future__ import annotations
 
-import io
 import os
-import shutil
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from browser import ink, offline_chromium
 from sklearn.linear_model import LogisticRegression
 
 from mlcore.datasets import nycflights13
@@ -23,24 +22,6 @@ from mlcore.goals import Goal, MetricRange, Objective
 
 FEATURES = ["dep_delay", "distance", "hour", "month"]
 PLOTS = ("roc", "pr", "calibration", "slices", "drift", "fairness", "latency")
-
-
-def _browser_paths():
-    chrome = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    required = os.environ.get("CI", "").lower() == "true" or os.environ.get("MLCORE_REQUIRE_BROWSER") == "1"
-    missing = [n for n, p in (("chromium", chrome), ("chromedriver", driver)) if p is None]
-    try:
-        import selenium  # noqa: F401
-        from PIL import Image  # noqa: F401
-    except ImportError as exc:
-        missing.append(f"python package ({exc.name})")
-    if missing:
-        msg = f"{', '.join(missing)} not installed: run scripts/system-deps.sh and pip install -e '.[test]'"
-        if required:
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return chrome, driver
 
 
 @pytest.fixture(scope="module")
@@ -95,37 +76,18 @@ def test_flights_report_content(flights_report):
     assert "may not go to production" in text and "psi" in text
 
 
-def _variance_ok(png: bytes) -> tuple[float, float]:
-    from PIL import Image
-
-    img = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float64)
-    return float(img.std()), float((img < 235).mean())
-
-
 def test_report_renders_in_headless_chromium(flights_report, tmp_path):
-    chrome, driver_path = _browser_paths()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
     _, html = flights_report
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = chrome
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1400,1000", "--hide-scrollbars",
-                # no network at all: the report must not need any
-                "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9"):
-        opts.add_argument(arg)
-    drv = webdriver.Chrome(service=Service(executable_path=driver_path), options=opts)
-    try:
-        drv.set_page_load_timeout(60)
+    with offline_chromium(1400) as drv:
         drv.get("file://" + os.path.abspath(html))
         assert drv.execute_script("return document.readyState") == "complete"
         # nothing but the page itself was fetched
         assert drv.execute_script("return performance.getEntriesByType('resource').length") == 0
         page = drv.get_screenshot_as_png()
         (tmp_path / "page.png").write_bytes(page)
-        std, inked = _variance_ok(page)
+        std, inked = ink(page)
         assert std > 20 and inked > 0.02, (std, inked)
         for key in PLOTS:
             fig = drv.find_element(By.ID, f"plot-{key}")
@@ -133,11 +95,9 @@ def test_report_renders_in_headless_chromium(flights_report, tmp_path):
             size = svg.size
             assert size["width"] > 200 and size["height"] > 60, (key, size)
             png = svg.screenshot_as_png
-            std, inked = _variance_ok(png)
+            std, inked = ink(png)
             # a drawn plot has axes, labels and a curve or bars: far from a blank rectangle
             assert std > 15 and inked > 0.03, (key, std, inked)
         # the curves are drawn inside the plot area, not only the frame
         roc = drv.find_element(By.CSS_SELECTOR, "#plot-roc polyline")
         assert len(roc.get_attribute("points").split()) > 20
-    finally:
-        drv.quit()
