@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 import pytest
@@ -189,7 +187,7 @@ def bench_d_model_only(benchmark, impl, setup):
     benchmark.extra_info["rows_per_s"] = N_BATCH / benchmark.stats.stats.median
 
 
-def bench_d_load(benchmark, setup):
+def bench_d_load(benchmark, setup, cold_start):
     """Load the saved fused predictor (plan folder + model arrays; the program is rebuilt)."""
     from mlcore.train import FusedPredictor
 
@@ -204,17 +202,8 @@ def bench_d_load(benchmark, setup):
         "p.predict_proba_row(row); t2=time.perf_counter(); print(t1-t, t2-t)"
         % (path, json.dumps(row, default=str))
     )
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)  # warm the caches
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        r = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-        wall = time.perf_counter() - t0
-        load_s, first_s = map(float, r.stdout.split())
-        times.append((wall, load_s, first_s))
-    w = np.median(np.array(times), axis=0)
-    benchmark.extra_info.update(cold_process_s=float(w[0]), cold_import_and_load_s=float(w[1]),
-                                cold_first_row_s=float(w[2]))
+    wall, load_s, first_s = cold_start(code)
+    benchmark.extra_info.update(cold_process_s=wall, cold_import_and_load_s=load_s, cold_first_row_s=first_s)
 
 
 def _table(path):

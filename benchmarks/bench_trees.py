@@ -261,7 +261,7 @@ def bench_c_batch(benchmark, impl, threads, model_c, data, lleaves_results):
         _batch(benchmark, lambda: pred.predict(dm))
 
 
-def bench_c_load(benchmark, model_c):
+def bench_c_load(benchmark, model_c, cold_start):
     """Load the converted 500-tree model from its saved manifest + .npy arrays."""
     from mlcore.train.trees import TreeEnsemble
 
@@ -291,17 +291,8 @@ def bench_c_load(benchmark, model_c):
         "m.predict_row(np.zeros(%d)); t1=time.perf_counter(); m.raw_score(np.zeros((2, %d), order='F')); "
         "print(t1-t, time.perf_counter()-t)" % (d, man_keys, N_FEATURES, N_FEATURES)
     )
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)  # warm the caches
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        r = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-        wall = time.perf_counter() - t0
-        first_row, first_batch = map(float, r.stdout.split())
-        times.append((wall, first_row, first_batch))
-    w = np.median(np.array(times), axis=0)
-    benchmark.extra_info.update(cold_process_s=float(w[0]), cold_first_row_s=float(w[1]),
-                                cold_first_row_and_batch_s=float(w[2]))
+    wall, first_row, first_batch = cold_start(code)
+    benchmark.extra_info.update(cold_process_s=wall, cold_first_row_s=first_row, cold_first_row_and_batch_s=first_batch)
 
 
 # ---------------------------------------------------------------- model (b): RandomForest 100 x depth 10
